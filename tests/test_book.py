@@ -1,0 +1,146 @@
+"""The book's structure: stored notebooks, table of contents, launch set-up, exercises."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+# The book's plan: chapter files appear in the toc in this order once they exist.
+PLAN = [
+    "01_resnet_as_euler",
+    "02_solvers_and_stiffness",
+    "03_adjoint_method",
+    "04_fitzhugh_nagumo",
+    "05_phase_portraits",
+    "06_spiral_generalisation",
+    "07_limits",
+]
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path):
+    for cell in cells(path):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{path.name}: a cell has outputs; strip them"
+            assert cell["execution_count"] is None, (
+                f"{path.name}: strip execution counts"
+            )
+
+
+def test_toc_lists_existing_chapters_in_plan_order():
+    files = [
+        c["file"]
+        for part in TOC["parts"]
+        if part["caption"] == "Chapters"
+        for c in part["chapters"]
+    ]
+    names = [Path(f).name for f in files]
+    assert names == [n for n in PLAN if (ROOT / "chapters" / f"{n}.ipynb").exists()]
+    assert {p.stem for p in CHAPTERS} == set(names), (
+        "every chapter notebook is in the toc"
+    )
+
+
+def test_only_toc_files_are_built_and_executed_with_a_cache():
+    assert CONFIG["only_build_toc_files"] is True
+    assert CONFIG["execute"]["execute_notebooks"] == "cache"
+    assert CONFIG["execute"]["timeout"] > 0
+    assert CONFIG["execute"].get("allow_errors") is False
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_first_cell_installs_on_colab_only_from_the_configured_repository(path):
+    first = cells(path)[0]
+    text = source(first)
+    assert first["cell_type"] == "code" and "remove-cell" in tags(first)
+    assert 'if "google.colab" in sys.modules:' in text
+    assert f'REPO = "{CONFIG["repository"]["url"]}"' in text
+    assert "torchdiffeq" in text and "neural-ode-course @ git+" in text
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_template(path):
+    cs = cells(path)
+    markdown = [source(c) for c in cs if c["cell_type"] == "markdown"]
+    assert markdown[0].startswith("# "), "the chapter opens with its title"
+    assert "Learning goals" in markdown[0], "learning goals come first"
+    setup = next(source(c) for c in cs[1:] if c["cell_type"] == "code")
+    assert "import nodebook as nb" in setup and "nb.seed_everything(" in setup
+    text = "\n".join(markdown)
+    assert text.index("## Summary") < text.index("## Exercises"), (
+        "summary, then exercises, last"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_exercises_follow_the_format(path):
+    cs = cells(path)
+    labels = re.findall(
+        r"```\{exercise\}[^\n]*\n:label: (\S+)", "\n".join(source(c) for c in cs)
+    )
+    assert len(labels) >= 3, "at least three exercises per chapter"
+    for label in labels:
+        i = next(
+            i for i, c in enumerate(cs) if f"```{{solution-start}} {label}" in source(c)
+        )
+        solution, end, check = cs[i + 1], cs[i + 2], cs[i + 3]
+        assert ":class: dropdown" in source(cs[i])
+        assert "### BEGIN SOLUTION" in source(
+            solution
+        ) and "### END SOLUTION" in source(solution)
+        assert solution["metadata"]["nbgrader"]["solution"] is True
+        assert "{solution-end}" in source(end)
+        assert "nb.checks.check_" in source(check)
+        grading = check["metadata"]["nbgrader"]
+        assert (
+            grading["grade"] is True
+            and grading["points"] > 0
+            and grading["locked"] is True
+        )
+
+
+def test_launch_buttons_and_downloads():
+    assert CONFIG["launch_buttons"]["binderhub_url"].startswith("https://")
+    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert CONFIG["html"]["use_download_button"] is True
+    assert "sphinx_exercise" in CONFIG["sphinx"]["extra_extensions"]
+
+
+def test_binder_gets_cpu_torch_from_its_own_folder():
+    binder = (ROOT / "binder" / "requirements.txt").read_text()
+    assert "download.pytorch.org/whl/cpu" in binder and "torch==" in binder
+    assert "pip install" in (ROOT / "binder" / "postBuild").read_text()
+
+
+def test_torch_is_pinned_and_our_package_is_not_called_nodebook():
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert re.search(r"^torch==2\.13\.0$", requirements, re.M)
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^name = "neural-ode-course"$', pyproject, re.M)
+
+
+def test_pinned_outputs_belong_to_tagged_cells():
+    pinned = json.loads((ROOT / "tests" / "pinned_outputs.json").read_text())
+    for path in CHAPTERS:
+        tagged = {c["id"] for c in cells(path) if "nbval-check-output" in tags(c)}
+        assert set(pinned.get(path.name, {})) == tagged, (
+            f"{path.name}: run tools/pin_outputs.py"
+        )

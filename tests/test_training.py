@@ -1,0 +1,46 @@
+"""The training loop: it trains, records and stops clearly on NaN."""
+
+import pytest
+import torch
+from torch import nn
+
+import nodebook as nb
+
+
+def test_train_reduces_loss_and_records_nfe():
+    nb.seed_everything(0)
+    X, y = nb.make_moons(64, seed=0)
+    model = nn.Sequential(nb.NeuralODE(nb.VectorField(2, 16)), nn.Linear(2, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    record = nb.train(model, lambda: nn.functional.cross_entropy(model(X), y), opt, 30)
+    assert len(record.loss) == len(record.nfe) == 30
+    assert record.loss[-1] < record.loss[0]
+    assert all(
+        n >= 8 for n in record.nfe
+    )  # dopri5: initial step selection + 6 per step
+    assert record.seconds > 0
+
+
+def test_models_without_ode_record_no_nfe():
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    record = nb.train(model, lambda: model(torch.ones(4, 2)).pow(2).mean(), opt, 3)
+    assert record.nfe == [] and len(record.loss) == 3
+
+
+def test_nan_loss_names_the_step():
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(FloatingPointError, match="step 0"):
+        nb.train(model, lambda: model(torch.ones(1, 1)).sum() * float("nan"), opt, 5)
+
+
+def test_n_steps_must_be_positive():
+    model = nn.Linear(1, 1)
+    with pytest.raises(ValueError):
+        nb.train(
+            model,
+            lambda: model(torch.ones(1, 1)).sum(),
+            torch.optim.SGD(model.parameters(), lr=0.1),
+            0,
+        )
