@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+from IPython.display import Pretty, display
 from torch import nn
 
 from nodebook.models import NeuralODE
@@ -49,27 +50,26 @@ class _ProgressLine:
         self.handle = None
         self.last = 0.0
         if _in_live_kernel():
-            from IPython.display import display
+            self.handle = display(Pretty(f"{label}: starting"), display_id=True)
 
-            self.handle = display(f"{label}: starting", display_id=True)
-
-    def update(self, step: int, loss: float, force: bool = False) -> None:
+    def update(self, step: int, loss: float) -> None:
         now = time.perf_counter()
-        if self.handle is None or (not force and now - self.last < 0.5):
+        if (
+            self.handle is None or now - self.last < 0.5
+        ):  # redraw at most twice a second
             return
         self.last = now
-        filled = int(20 * step / self.n_steps)
-        bar = "#" * filled + "." * (20 - filled)
-        self.handle.update(
-            f"{self.label}: [{bar}] step {step}/{self.n_steps}, loss {loss:.4g}"
-        )
+        bar = "#" * int(20 * step / self.n_steps)
+        text = f"{self.label}: [{bar:.<20}] step {step}/{self.n_steps}, loss {loss:.4g}"
+        self.handle.update(Pretty(text))
 
     def close(self, record: TrainingRecord) -> None:
         if self.handle is not None:
-            self.handle.update(
+            summary = (
                 f"{self.label}: {len(record.loss)} steps in {record.seconds:.1f} s, "
                 f"final loss {record.loss[-1]:.4g}"
             )
+            self.handle.update(Pretty(summary))
 
 
 def train(

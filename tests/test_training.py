@@ -44,3 +44,29 @@ def test_n_steps_must_be_positive():
             torch.optim.SGD(model.parameters(), lr=0.1),
             0,
         )
+
+
+def test_progress_is_silent_outside_a_kernel(capsys):
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    nb.train(model, lambda: model(torch.ones(1, 1)).pow(2).sum(), opt, 3)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_line_draws_a_bar_and_ends_with_a_summary():
+    from nodebook.training import TrainingRecord, _ProgressLine
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj.data)
+
+    line = _ProgressLine("fit", 10)
+    line.handle = Handle()
+    line.update(5, 0.25)
+    line.close(TrainingRecord(loss=[1.0, 0.5], seconds=1.25))
+    assert shown == [
+        "fit: [##########..........] step 5/10, loss 0.25",
+        "fit: 2 steps in 1.2 s, final loss 0.5",
+    ]
