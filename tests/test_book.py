@@ -144,3 +144,17 @@ def test_pinned_outputs_belong_to_tagged_cells():
         assert set(pinned.get(path.name, {})) == tagged, (
             f"{path.name}: run tools/pin_outputs.py"
         )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_figures_have_alt_text(path):
+    for cell in cells(path):
+        if (
+            cell["cell_type"] == "code"
+            and "plt.show()" in source(cell)
+            and "remove-output" not in tags(cell)
+        ):
+            alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+            assert len(alt) > 20, (
+                f"{path.name}: a figure cell needs mystnb.image.alt metadata"
+            )
