@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 
 
@@ -21,13 +19,3 @@ def require_finite(x: torch.Tensor, name: str) -> None:
     if not bool(torch.isfinite(x).all()):
         n_bad = int((~torch.isfinite(x)).sum())
         raise ValueError(f"{name} has {n_bad} non-finite entries (NaN or inf)")
-
-
-def require_shape(x: torch.Tensor, shape: Sequence[int | None], name: str) -> None:
-    """Raise a ValueError unless ``x.shape`` matches ``shape`` (None matches any size)."""
-    ok = x.dim() == len(shape) and all(
-        s is None or s == n for s, n in zip(shape, x.shape, strict=True)
-    )
-    if not ok:
-        want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
-        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
