@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+from IPython import get_ipython
 from IPython.display import Pretty, display
 from torch import nn
 
@@ -29,10 +30,6 @@ class TrainingRecord:
 
 def _in_live_kernel() -> bool:
     """True inside a Jupyter kernel (a live session or a notebook being executed)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
     shell = get_ipython()
     return shell is not None and hasattr(shell, "kernel")
 
@@ -54,9 +51,8 @@ class _ProgressLine:
 
     def update(self, step: int, loss: float) -> None:
         now = time.perf_counter()
-        if (
-            self.handle is None or now - self.last < 0.5
-        ):  # redraw at most twice a second
+        # Redraw at most twice a second.
+        if self.handle is None or now - self.last < 0.5:
             return
         self.last = now
         bar = "#" * int(20 * step / self.n_steps)
