@@ -5,8 +5,24 @@ each one's docstring names the chapter that introduces it.
 """
 
 from nodebook import checks
+from nodebook.adaptive import (
+    AdaptiveSolution,
+    StepLimitError,
+    error_norm,
+    odeint_adaptive,
+)
 from nodebook.book import glue
 from nodebook.datasets import make_moons
+from nodebook.implicit import (
+    BACKWARD_EULER,
+    IMPLICIT_METHODS,
+    TRAPEZOID,
+    ConvergenceError,
+    ThetaMethod,
+    implicit_step,
+    newton_solve,
+    odeint_implicit,
+)
 from nodebook.metrics import accuracy, fit_order
 from nodebook.models import MLP, NeuralODE, ResNet, VectorField, count_parameters
 from nodebook.plots import (
@@ -19,43 +35,78 @@ from nodebook.plots import (
 )
 from nodebook.repro import seed_everything
 from nodebook.solvers import (
+    BOSH3,
+    DOPRI5,
     EULER,
     MIDPOINT,
     RK4,
     TABLEAUX,
     ButcherTableau,
     odeint_fixed,
+    rk_stages,
     rk_step,
+)
+from nodebook.splitting import odeint_split, split_step
+from nodebook.systems import (
+    FisherKPP,
+    LinearTest,
+    Oscillator,
+    Robertson,
+    VanDerPol,
+    reference_solution,
 )
 from nodebook.training import TrainingRecord, train
 from nodebook.widgets import explorer
 
 __all__ = [
+    "BACKWARD_EULER",
+    "BOSH3",
     "CLASS_COLOURS",
+    "DOPRI5",
     "EULER",
+    "IMPLICIT_METHODS",
     "MIDPOINT",
     "MLP",
     "OKABE_ITO",
     "RK4",
     "TABLEAUX",
+    "TRAPEZOID",
+    "AdaptiveSolution",
     "ButcherTableau",
+    "ConvergenceError",
+    "FisherKPP",
+    "LinearTest",
     "NeuralODE",
+    "Oscillator",
     "ResNet",
+    "Robertson",
+    "StepLimitError",
+    "ThetaMethod",
     "TrainingRecord",
+    "VanDerPol",
     "VectorField",
     "accuracy",
     "checks",
     "count_parameters",
+    "error_norm",
     "explorer",
     "fit_order",
     "glue",
+    "implicit_step",
     "make_moons",
+    "newton_solve",
+    "odeint_adaptive",
     "odeint_fixed",
+    "odeint_implicit",
+    "odeint_split",
     "plot_convergence",
     "plot_decision_boundary",
+    "reference_solution",
+    "rk_stages",
     "rk_step",
     "scatter_classes",
     "seed_everything",
+    "split_step",
     "train",
     "use_book_style",
 ]

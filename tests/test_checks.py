@@ -117,3 +117,112 @@ def test_min_stable_blocks_wrong_answers(answer, message):
 def test_check_failed_is_an_assertion_error():
     # nbgrader and pytest both treat an AssertionError as a failed test
     assert issubclass(CheckFailed, AssertionError)
+
+
+# --- chapter 2 -------------------------------------------------------------------------
+
+
+def rk_step_from_tableau(f, t, y, dt, a, b, c):
+    k = []
+    for a_row, c_i in zip(a, c, strict=True):
+        y_stage = y
+        for a_ij, k_j in zip(a_row, k, strict=True):
+            y_stage = y_stage + dt * a_ij * k_j
+        k.append(f(t + c_i * dt, y_stage))
+    return y + dt * sum(b_i * k_i for b_i, k_i in zip(b, k, strict=True))
+
+
+def largest_stable_dt(A):
+    eig = torch.linalg.eigvals(A)
+    return float((-2 * eig.real / eig.abs() ** 2).min())
+
+
+def newton_update(f, jac, t1, y_n, dt, z):
+    J = torch.eye(z.numel(), dtype=z.dtype) - dt * jac(t1, z)
+    return z - torch.linalg.solve(J, z - y_n - dt * f(t1, z))
+
+
+def test_chapter2_right_answers_pass(capsys):
+    nb.checks.check_rk_step(rk_step_from_tableau)
+    nb.checks.check_largest_stable_dt(largest_stable_dt)
+    nb.checks.check_newton_update(newton_update)
+    assert capsys.readouterr().out.count("\N{CHECK MARK}") == 3
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        nb.checks.check_rk_step,
+        nb.checks.check_largest_stable_dt,
+        nb.checks.check_newton_update,
+    ],
+)
+def test_chapter2_unwritten_solution_says_so(check):
+    with pytest.raises(CheckFailed, match="not written yet"):
+        check(not_written)
+
+
+def rk_ignoring_nodes(f, t, y, dt, a, b, c):
+    return rk_step_from_tableau(f, t, y, dt, a, b, [0.0] * len(c))
+
+
+def rk_in_place(f, t, y, dt, a, b, c):
+    return y.add_(rk_step_from_tableau(f, t, y.clone(), dt, a, b, c) - y)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (rk_ignoring_nodes, "off by up to"),
+        (rk_in_place, "in place"),
+        (lambda f, t, y, dt, a, b, c: y + dt * f(t, y), "off by up to"),
+        (lambda f, t, y, dt, a, b, c: float(y.sum()), "torch.Tensor"),
+        (lambda f, t, y, dt, a, b, c: y[0], "shape"),
+        (lambda f, t, y, dt, a, b, c: a[5][0], "raised IndexError"),
+    ],
+)
+def test_rk_step_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_rk_step(answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda A: float(2 / torch.linalg.eigvals(A).abs().max()), "real part"),
+        (lambda A: float("nan"), "finite number"),
+        (lambda A: "fast", "should be a number"),
+        (lambda A: torch.linalg.eigvals(A), "number"),
+        (lambda A: 1.0, "expected"),
+    ],
+)
+def test_largest_stable_dt_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_largest_stable_dt(answer)
+
+
+def newton_wrong_sign(f, jac, t1, y_n, dt, z):
+    J = torch.eye(z.numel(), dtype=z.dtype) + dt * jac(t1, z)
+    return z - torch.linalg.solve(J, z - y_n - dt * f(t1, z))
+
+
+def explicit_euler_instead(f, jac, t1, y_n, dt, z):
+    return y_n + dt * f(t1, y_n)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (newton_wrong_sign, "off by up to"),
+        (explicit_euler_instead, "off by up to"),
+        (lambda f, jac, t1, y_n, dt, z: z.unsqueeze(0), "shape"),
+        (lambda f, jac, t1, y_n, dt, z: z * float("nan"), "NaN"),
+        (
+            lambda f, jac, t1, y_n, dt, z: torch.linalg.solve(jac(t1, z), z[:1]),
+            "raised",
+        ),
+    ],
+)
+def test_newton_update_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_newton_update(answer)

@@ -1,6 +1,7 @@
 """Record the outputs of cells tagged ``nbval-check-output`` in tests/pinned_outputs.json.
 
 Run after changing such a cell on purpose:  .venv/bin/python tools/pin_outputs.py
+Name chapters to re-pin only those:  .venv/bin/python tools/pin_outputs.py 02_solvers_and_stiffness
 Each chapter is executed in a fresh kernel from its own folder, as nbval does.
 """
 
@@ -33,9 +34,16 @@ def pinned_outputs(path: Path) -> dict[str, list[dict]]:
 
 
 def main() -> None:
-    chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
-    pins = {path.name: pinned_outputs(path) for path in chapters}
     out = ROOT / "tests" / "pinned_outputs.json"
+    chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
+    wanted = {name.removesuffix(".ipynb") for name in sys.argv[1:]}
+    pins = json.loads(out.read_text()) if wanted and out.exists() else {}
+    for path in chapters:
+        if not wanted or path.stem in wanted:
+            pins[path.name] = pinned_outputs(path)
+    pins = {
+        name: pins[name] for name in sorted(pins) if (ROOT / "chapters" / name).exists()
+    }
     out.write_text(
         json.dumps(pins, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     )
