@@ -1,13 +1,14 @@
 # Quick start (see README.md):
 #   make book   install into .venv, then build the site into _build/html
-#   make test   install into .venv, then lint, unit tests, notebooks (nbval) and the strict build
+#   make test   install into .venv, then lint, unit tests, notebooks (nbval), the strict build
+#               and the built site in a headless browser
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: install book test lint pytest rebuild clean
+.PHONY: install book test lint pytest site browser rebuild clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +28,25 @@ lint: install
 pytest: install
 	$(BIN)/pytest
 
-test: lint pytest book
+# The built site in headless chromium (reuses the last build; `make test` builds first).
+# Pages are served from _build/html on a loopback port; math is typeset with Debian's
+# libjs-mathjax; screenshots land in _build/screenshots/.
+site: install browser
+	$(BIN)/pytest -m site tests/site
+
+# Debian's chromium and libjs-mathjax for the site tests, installed when missing (needs
+# root and apt). Playwright drives the system chromium, so no browser is downloaded.
+browser:
+	@if command -v chromium >/dev/null && test -f /usr/share/javascript/mathjax/MathJax.js; then \
+		echo "chromium and libjs-mathjax are installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium libjs-mathjax >/dev/null \
+		|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium libjs-mathjax >/dev/null; }; \
+	else \
+		echo "note: install chromium and libjs-mathjax (Debian) for the site tests"; \
+	fi
+
+test: lint pytest book site
 
 # The execution cache hashes only the notebooks' code cells: after editing `nodebook`,
 # rebuild from scratch so every chapter runs again against the new package.

@@ -158,3 +158,22 @@ def test_figures_have_alt_text(path):
             assert len(alt) > 20, (
                 f"{path.name}: a figure cell needs mystnb.image.alt metadata"
             )
+
+
+def test_duplicate_inline_scripts_are_removed():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "dedupe_inline_scripts", ROOT / "_ext" / "dedupe_inline_scripts.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    html = (
+        "<head>\n    <script>const A = 1;</script>\n"
+        '    <script src="x.js"></script>\n'
+        '    <script src="x.js"></script>\n'
+        "    <script>const A = 1;</script>\n    <script>var b;</script>\n</head>\n"
+    )
+    out = module.dedupe(html)
+    assert out.count("const A = 1;") == 1 and out.count('src="x.js"') == 2
+    assert "var b;" in out
