@@ -11,6 +11,15 @@ from nodebook.adaptive import (
     error_norm,
     odeint_adaptive,
 )
+from nodebook.adjoint import (
+    SavedTensors,
+    adjoint_dynamics,
+    adjoint_odeint,
+    checkpointed_odeint,
+    fixed_step_solver,
+    saved_tensors,
+    torchdiffeq_solver,
+)
 from nodebook.book import glue
 from nodebook.datasets import make_moons
 from nodebook.implicit import (
@@ -80,17 +89,22 @@ __all__ = [
     "Oscillator",
     "ResNet",
     "Robertson",
+    "SavedTensors",
     "StepLimitError",
     "ThetaMethod",
     "TrainingRecord",
     "VanDerPol",
     "VectorField",
     "accuracy",
+    "adjoint_dynamics",
+    "adjoint_odeint",
+    "checkpointed_odeint",
     "checks",
     "count_parameters",
     "error_norm",
     "explorer",
     "fit_order",
+    "fixed_step_solver",
     "glue",
     "implicit_step",
     "make_moons",
@@ -104,9 +118,11 @@ __all__ = [
     "reference_solution",
     "rk_stages",
     "rk_step",
+    "saved_tensors",
     "scatter_classes",
     "seed_everything",
     "split_step",
+    "torchdiffeq_solver",
     "train",
     "use_book_style",
 ]

@@ -177,3 +177,16 @@ def test_duplicate_inline_scripts_are_removed():
     out = module.dedupe(html)
     assert out.count("const A = 1;") == 1 and out.count('src="x.js"') == 2
     assert "var b;" in out
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_code_fits_the_page(path):
+    """Code lines of at most 80 characters show whole in the page's code blocks."""
+    long_lines = [
+        line
+        for cell in cells(path)
+        if cell["cell_type"] == "code" and "remove-cell" not in tags(cell)
+        for line in source(cell).splitlines()
+        if len(line) > 80
+    ]
+    assert long_lines == [], f"{path.name}: lines over 80 characters: {long_lines}"

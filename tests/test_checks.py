@@ -226,3 +226,118 @@ def explicit_euler_instead(f, jac, t1, y_n, dt, z):
 def test_newton_update_wrong_answers(answer, message):
     with pytest.raises(CheckFailed, match=message):
         nb.checks.check_newton_update(answer)
+
+
+# --- chapter 3 -------------------------------------------------------------------------
+
+
+def adjoint_rhs(f, t, z, a):
+    with torch.enable_grad():
+        z = z.detach().requires_grad_(True)
+        (vjp,) = torch.autograd.grad(f(t, z), z, grad_outputs=a)
+    return -vjp
+
+
+def directional_derivative(loss, x, v, h):
+    return float((loss(x + h * v) - loss(x - h * v)) / (2 * h))
+
+
+def adjoint_at_start(A, t, dL_dz):
+    a = dL_dz[-1]
+    for i in range(len(t) - 2, -1, -1):
+        a = a @ torch.linalg.matrix_exp(A * (t[i + 1] - t[i])) + dL_dz[i]
+    return a
+
+
+def test_chapter3_right_answers_pass(capsys):
+    nb.checks.check_adjoint_rhs(adjoint_rhs)
+    nb.checks.check_directional_derivative(directional_derivative, 1e-5)
+    nb.checks.check_adjoint_at_start(adjoint_at_start)
+    assert capsys.readouterr().out.count("\N{CHECK MARK}") == 3
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: nb.checks.check_adjoint_rhs(not_written),
+        lambda: nb.checks.check_directional_derivative(not_written, 1e-5),
+        lambda: nb.checks.check_adjoint_at_start(not_written),
+    ],
+)
+def test_chapter3_unwritten_solution_says_so(call):
+    with pytest.raises(CheckFailed, match="not written yet"):
+        call()
+
+
+def adjoint_rhs_in_place(f, t, z, a):
+    out = adjoint_rhs(f, t, z, a)
+    a.mul_(2)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda f, t, z, a: -adjoint_rhs(f, t, z, a), "sign is flipped"),
+        (lambda f, t, z, a: -a, "off by up to"),
+        (lambda f, t, z, a: adjoint_rhs(f, t, z, a).sum(0), "shape"),
+        (lambda f, t, z, a: adjoint_rhs(f, t, z, a).float(), "dtype"),
+        (
+            lambda f, t, z, a: torch.autograd.grad(f(t, z), z, a)[0],
+            "raised RuntimeError",
+        ),
+        (adjoint_rhs_in_place, "in place"),
+    ],
+)
+def test_adjoint_rhs_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_adjoint_rhs(answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "h", "message"),
+    [
+        (directional_derivative, 1e-1, "outside"),
+        (directional_derivative, 1e-12, "outside"),
+        (directional_derivative, "small", "should be a number"),
+        (
+            lambda loss, x, v, h: float((loss(x + h * v) - loss(x - h * v)) / h),
+            1e-5,
+            "twice",
+        ),
+        (
+            lambda loss, x, v, h: float((loss(x - h * v) - loss(x + h * v)) / (2 * h)),
+            1e-5,
+            "sign",
+        ),
+        (
+            lambda loss, x, v, h: float((loss(x + h * v) - loss(x)) / h),
+            1e-5,
+            "autograd gives",
+        ),
+        (
+            lambda loss, x, v, h: loss(x + h * v) - loss(x - h * v),
+            1e-5,
+            "autograd gives",
+        ),
+        (lambda loss, x, v, h: [1.0], 1e-5, "should be a number"),
+    ],
+)
+def test_directional_derivative_wrong_answers(answer, h, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_directional_derivative(answer, h)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda A, t, g: g[-1] @ torch.linalg.matrix_exp(A * (t[-1] - t[0])), "jumps"),
+        (lambda A, t, g: g.sum(0), "off by up to"),
+        (lambda A, t, g: adjoint_at_start(A.T, t, g), "off by up to"),
+        (lambda A, t, g: adjoint_at_start(A, t, g)[None], "shape"),
+        (lambda A, t, g: adjoint_at_start(A, t, g).tolist(), "torch.Tensor"),
+    ],
+)
+def test_adjoint_at_start_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_adjoint_at_start(answer)
