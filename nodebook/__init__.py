@@ -33,7 +33,16 @@ from nodebook.implicit import (
     odeint_implicit,
 )
 from nodebook.metrics import accuracy, fit_order
-from nodebook.models import MLP, NeuralODE, ResNet, VectorField, count_parameters
+from nodebook.models import (
+    MLP,
+    BoundField,
+    ConditionedField,
+    LinearInState,
+    NeuralODE,
+    ResNet,
+    VectorField,
+    count_parameters,
+)
 from nodebook.plots import (
     CLASS_COLOURS,
     OKABE_ITO,
@@ -43,6 +52,7 @@ from nodebook.plots import (
     use_book_style,
 )
 from nodebook.repro import seed_everything
+from nodebook.rollout import Windows, rk4_rollout, sample_windows
 from nodebook.solvers import (
     BOSH3,
     DOPRI5,
@@ -57,7 +67,9 @@ from nodebook.solvers import (
 )
 from nodebook.splitting import odeint_split, split_step
 from nodebook.systems import (
+    CubicSpiral,
     FisherKPP,
+    LinearSpiral,
     LinearTest,
     Oscillator,
     Robertson,
@@ -81,9 +93,14 @@ __all__ = [
     "TABLEAUX",
     "TRAPEZOID",
     "AdaptiveSolution",
+    "BoundField",
     "ButcherTableau",
+    "ConditionedField",
     "ConvergenceError",
+    "CubicSpiral",
     "FisherKPP",
+    "LinearInState",
+    "LinearSpiral",
     "LinearTest",
     "NeuralODE",
     "Oscillator",
@@ -95,6 +112,7 @@ __all__ = [
     "TrainingRecord",
     "VanDerPol",
     "VectorField",
+    "Windows",
     "accuracy",
     "adjoint_dynamics",
     "adjoint_odeint",
@@ -116,8 +134,10 @@ __all__ = [
     "plot_convergence",
     "plot_decision_boundary",
     "reference_solution",
+    "rk4_rollout",
     "rk_stages",
     "rk_step",
+    "sample_windows",
     "saved_tensors",
     "scatter_classes",
     "seed_everything",

@@ -14,19 +14,32 @@ from nodebook._validate import as_float_tensor, require_finite
 class MLP(nn.Sequential):
     """A tanh multilayer perceptron ``in_dim -> hidden -> ... -> out_dim``.
 
-    Introduced in chapter 1. ``n_hidden`` counts hidden layers of width ``hidden``.
+    Introduced in chapter 1. ``n_hidden`` counts hidden layers of width ``hidden``;
+    ``dropout > 0`` adds dropout after every hidden activation (chapter 6 reproduces a
+    model that uses it).
     """
 
     def __init__(
-        self, in_dim: int, hidden: int, out_dim: int, n_hidden: int = 1
+        self,
+        in_dim: int,
+        hidden: int,
+        out_dim: int,
+        n_hidden: int = 1,
+        dropout: float = 0.0,
     ) -> None:
         if min(in_dim, hidden, out_dim, n_hidden) < 1:
             raise ValueError(
                 "in_dim, hidden, out_dim and n_hidden must all be at least 1"
             )
-        layers: list[nn.Module] = [nn.Linear(in_dim, hidden), nn.Tanh()]
-        for _ in range(n_hidden - 1):
-            layers += [nn.Linear(hidden, hidden), nn.Tanh()]
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        layers: list[nn.Module] = []
+        width = in_dim
+        for _ in range(n_hidden):
+            layers += [nn.Linear(width, hidden), nn.Tanh()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = hidden
         layers.append(nn.Linear(hidden, out_dim))
         super().__init__(*layers)
 
@@ -161,6 +174,109 @@ class ResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.path(x)[-1]
+
+
+class _Conditioned(nn.Module):
+    """A field ``f(t, y, p)`` with parameters ``p`` that are inputs, never state."""
+
+    def at(self, p: torch.Tensor) -> BoundField:
+        """The field with ``p`` fixed: an ``f(t, y)`` for any solver. Chapter 6."""
+        return BoundField(self, p)
+
+
+class BoundField(nn.Module):
+    """``f(t, y) = field(t, y, p)`` for a fixed ``p``. Introduced in chapter 6.
+
+    The parameters ``p`` enter every evaluation as inputs; the solver never sees them,
+    so they are not integrated, not counted by the error control and not carried by
+    an adjoint. The trainable weights are those of ``field``.
+    """
+
+    def __init__(self, field: _Conditioned, p: torch.Tensor) -> None:
+        super().__init__()
+        self.field = field
+        self.p = p
+
+    def forward(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.field(t, y, self.p)
+
+
+class ConditionedField(_Conditioned):
+    """An MLP field ``f(t, y; p)`` that sees the state, optional parameters and time.
+
+    Introduced in chapter 6. ``param_dim = 0`` and ``time_input=True`` is a
+    non-autonomous single-system model; ``param_dim > 0`` conditions the field on
+    system parameters ``p`` (shape ``(batch, param_dim)`` or ``(param_dim,)``). ``t`` may
+    be a scalar or one time per batch row (shape ``(batch, 1)``).
+    """
+
+    def __init__(
+        self,
+        state_dim: int,
+        param_dim: int = 0,
+        hidden: int = 64,
+        n_hidden: int = 2,
+        time_input: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.state_dim, self.param_dim, self.time_input = (
+            state_dim,
+            param_dim,
+            time_input,
+        )
+        self.net = MLP(
+            state_dim + param_dim + int(time_input),
+            hidden,
+            state_dim,
+            n_hidden,
+            dropout,
+        )
+
+    def forward(
+        self, t: torch.Tensor | float, y: torch.Tensor, p: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        parts = [y]
+        if self.param_dim:
+            if p is None:
+                raise ValueError(
+                    f"this field is conditioned on {self.param_dim} parameters: pass p"
+                )
+            parts.append(p.to(y).expand(*y.shape[:-1], self.param_dim))
+        if self.time_input:
+            t = torch.as_tensor(t, dtype=y.dtype, device=y.device)
+            parts.append(
+                t.reshape(-1, 1).expand(*y.shape[:-1], 1)
+                if t.dim()
+                else t.expand(*y.shape[:-1], 1)
+            )
+        return self.net(torch.cat(parts, dim=-1))
+
+
+class LinearInState(_Conditioned):
+    """A physics-informed field ``f(t, y; p) = A(p) y`` with ``A`` linear in ``p``.
+
+    Introduced in chapter 6: the structure of a linear system is built in, and only the
+    map from the parameters to the matrix is learned. It starts at ``A = 0``.
+    """
+
+    def __init__(self, state_dim: int, param_dim: int) -> None:
+        super().__init__()
+        self.state_dim = state_dim
+        self.to_matrix = nn.Linear(param_dim, state_dim * state_dim)
+        nn.init.zeros_(self.to_matrix.weight)
+        nn.init.zeros_(self.to_matrix.bias)
+
+    def matrix(self, p: torch.Tensor) -> torch.Tensor:
+        """``A(p)``, shape ``(*p.shape[:-1], state_dim, state_dim)``."""
+        return self.to_matrix(p).unflatten(-1, (self.state_dim, self.state_dim))
+
+    def forward(
+        self, t: torch.Tensor | float, y: torch.Tensor, p: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if p is None:
+            raise ValueError("LinearInState needs the parameters p")
+        return (self.matrix(p.to(y)) @ y.unsqueeze(-1)).squeeze(-1)
 
 
 def count_parameters(

@@ -49,6 +49,49 @@ class Oscillator:
 
 
 @dataclass(frozen=True)
+class LinearSpiral:
+    """The spiral ``x' = a x - b y``, ``y' = b x + a y``; exact solution. Chapter 6.
+
+    ``a`` is the growth (negative: decay) rate and ``b`` the angular velocity. Both may
+    be tensors of shape ``(batch,)`` for a family of spirals, one per batch row.
+    """
+
+    a: float | torch.Tensor
+    b: float | torch.Tensor
+
+    def _ab(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        a = torch.as_tensor(self.a, dtype=like.dtype)
+        b = torch.as_tensor(self.b, dtype=like.dtype)
+        return a, b
+
+    def __call__(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        a, b = self._ab(y)
+        x, v = y[..., 0], y[..., 1]
+        return torch.stack((a * x - b * v, b * x + a * v), dim=-1)
+
+    def exact(self, t: torch.Tensor, y0: torch.Tensor) -> torch.Tensor:
+        """States at the times ``t`` (1-D), shape ``(len(t), *y0.shape)``."""
+        a, b = self._ab(y0)
+        t = torch.as_tensor(t, dtype=y0.dtype).reshape(-1, *([1] * (y0.dim() - 1)))
+        grow, c, s = torch.exp(a * t), torch.cos(b * t), torch.sin(b * t)
+        x0, v0 = y0[..., 0], y0[..., 1]
+        return torch.stack((grow * (c * x0 - s * v0), grow * (s * x0 + c * v0)), dim=-1)
+
+
+@dataclass(frozen=True)
+class CubicSpiral:
+    """torchdiffeq's demo system ``dy/dt = y**3 @ A``. Introduced in chapter 6.
+
+    ``A = [[-0.1, 2.0], [-2.0, -0.1]]`` as in torchdiffeq's ``examples/ode_demo.py``.
+    """
+
+    A: tuple[tuple[float, float], tuple[float, float]] = ((-0.1, 2.0), (-2.0, -0.1))
+
+    def __call__(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return (y**3) @ torch.tensor(self.A, dtype=y.dtype)
+
+
+@dataclass(frozen=True)
 class VanDerPol:
     """Van der Pol's oscillator ``x'' = mu (1 - x**2) x' - x``; stiff for large ``mu``."""
 

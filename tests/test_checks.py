@@ -341,3 +341,101 @@ def test_directional_derivative_wrong_answers(answer, h, message):
 def test_adjoint_at_start_wrong_answers(answer, message):
     with pytest.raises(CheckFailed, match=message):
         nb.checks.check_adjoint_at_start(answer)
+
+
+# --- chapter 6 -------------------------------------------------------------------------
+
+
+def spiral_solution(a, b, y0, t):
+    t = t.to(y0.dtype)
+    grow, c, s = torch.exp(a * t), torch.cos(b * t), torch.sin(b * t)
+    return torch.stack(
+        [grow * (c * y0[0] - s * y0[1]), grow * (s * y0[0] + c * y0[1])], dim=-1
+    )
+
+
+def inside_training_range(p_test, p_train):
+    low, high = p_train.min(dim=0).values, p_train.max(dim=0).values
+    return ((p_test >= low) & (p_test <= high)).all(dim=1)
+
+
+def estimate_ab(t, y):
+    dt = t[1] - t[0]
+    dy = (y[2:] - y[:-2]) / (2 * dt)
+    mid = y[1:-1]
+    rotated = torch.stack([-mid[:, 1], mid[:, 0]], dim=-1)
+    M = torch.stack([mid.reshape(-1), rotated.reshape(-1)], dim=-1)
+    a, b = torch.linalg.lstsq(M, dy.reshape(-1, 1)).solution.flatten()
+    return float(a), float(b)
+
+
+def test_chapter6_right_answers_pass(capsys):
+    nb.checks.check_spiral_solution(spiral_solution)
+    nb.checks.check_inside_training_range(inside_training_range)
+    nb.checks.check_estimate_ab(estimate_ab)
+    assert capsys.readouterr().out.count("\N{CHECK MARK}") == 3
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        nb.checks.check_spiral_solution,
+        nb.checks.check_inside_training_range,
+        nb.checks.check_estimate_ab,
+    ],
+)
+def test_chapter6_unwritten_solution_says_so(check):
+    with pytest.raises(CheckFailed, match="not written yet"):
+        check(not_written)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda a, b, y0, t: spiral_solution(a, b, y0, t).flip(-1), "swapped"),
+        (lambda a, b, y0, t: spiral_solution(-a, b, y0, t), "off by up to"),
+        (lambda a, b, y0, t: spiral_solution(a, b, y0, t).float(), "dtype"),
+        (lambda a, b, y0, t: spiral_solution(a, b, y0, t).T, "shape"),
+        (lambda a, b, y0, t: spiral_solution(a, b, y0, t).numpy(), "torch.Tensor"),
+    ],
+)
+def test_spiral_solution_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_spiral_solution(answer)
+
+
+def strict_inside(p_test, p_train):
+    low, high = p_train.min(dim=0).values, p_train.max(dim=0).values
+    return ((p_test > low) & (p_test < high)).all(dim=1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (strict_inside, "boundaries count as inside"),
+        (lambda p, q: inside_training_range(p, q).int(), "booleans"),
+        (lambda p, q: inside_training_range(p, q)[:3], "one value per test row"),
+        (lambda p, q: inside_training_range(p, q).tolist(), "torch.Tensor"),
+        (
+            lambda p, q: ((p >= q.min(0).values) & (p <= q.max(0).values)).any(1),
+            "expected",
+        ),
+    ],
+)
+def test_inside_training_range_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_inside_training_range(answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda t, y: estimate_ab(t, y)[::-1], "swapped"),
+        (lambda t, y: (0.0, 1.0), "expected both within"),
+        (lambda t, y: estimate_ab(t, y)[0], "two numbers"),
+        (lambda t, y: (float("nan"), 1.0), "finite number"),
+    ],
+)
+def test_estimate_ab_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_estimate_ab(answer)

@@ -1,0 +1,108 @@
+"""Chapter 6's rollout, windows, conditioned fields and spiral systems."""
+
+import math
+
+import pytest
+import torch
+from torchdiffeq import odeint
+
+import nodebook as nb
+
+F64 = torch.float64
+
+
+def test_rk4_rollout_matches_odeint_fixed_rk4_on_exact_spiral():
+    spiral = nb.LinearSpiral(-0.2, 1.5)
+    y0 = torch.tensor([[1.0, 0.0], [0.3, -0.4]], dtype=F64)
+    path = nb.rk4_rollout(spiral, y0, 0.01, 300)
+    t = torch.linspace(0.0, 3.0, 301, dtype=F64)
+    assert path.shape == (301, 2, 2)
+    assert torch.allclose(path, nb.odeint_fixed(spiral, y0, t, "rk4"), atol=1e-12)
+    assert torch.allclose(path, spiral.exact(t, y0), atol=1e-9)
+
+
+def test_rk4_rollout_accepts_one_start_time_per_row():
+    def f(t, y):
+        return torch.cos(t) * torch.ones_like(y)  # y(t) = sin(t) + const
+
+    t0 = torch.tensor([[0.0], [1.0]], dtype=F64)
+    y0 = torch.zeros(2, 1, dtype=F64)
+    path = nb.rk4_rollout(f, y0, 0.01, 100, t0=t0)
+    want = torch.sin(t0 + 1.0) - torch.sin(t0)
+    assert torch.allclose(path[-1], want, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"dt": 0.0}, "dt"), ({"n_steps": 0}, "n_steps"), ({"dt": math.inf}, "dt")],
+)
+def test_rk4_rollout_bad_input(kwargs, message):
+    args = {"f": lambda t, y: y, "y0": torch.ones(1), "dt": 0.1, "n_steps": 2}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        nb.rk4_rollout(**args)
+
+
+def test_sample_windows_cut_consecutive_samples():
+    data = torch.arange(50.0).reshape(10, 5, 1)  # value = 5 * sample + traj
+    w = nb.sample_windows(data, 3, 7, torch.Generator().manual_seed(0))
+    assert w.target.shape == (4, 7, 1)
+    expected = 5 * (w.start[None, :] + torch.arange(4)[:, None]) + w.traj[None, :]
+    assert torch.equal(w.target[..., 0], expected.float())
+    with pytest.raises(ValueError, match="window"):
+        nb.sample_windows(data, 10, 2, torch.Generator())
+
+
+def test_conditioned_field_sees_its_parameters_and_time():
+    torch.manual_seed(0)
+    field = nb.ConditionedField(2, param_dim=2, hidden=8, time_input=True)
+    y = torch.randn(3, 2)
+    p = torch.randn(3, 2)
+    out = field.at(p)(torch.tensor(0.5), y)
+    assert out.shape == (3, 2)
+    assert not torch.allclose(out, field.at(p + 1)(torch.tensor(0.5), y))
+    assert not torch.allclose(out, field.at(p)(torch.tensor(1.5), y))
+    per_row_t = field(torch.tensor([[0.5], [0.5], [0.5]]), y, p)
+    assert torch.allclose(out, per_row_t)
+    with pytest.raises(ValueError, match="pass p"):
+        field(torch.tensor(0.0), y)
+
+
+def test_bound_field_trains_the_underlying_weights():
+    field = nb.ConditionedField(2, param_dim=1, hidden=4)
+    bound = field.at(torch.ones(1))
+    assert {id(q) for q in bound.parameters()} == {id(q) for q in field.parameters()}
+
+
+def test_linear_in_state_starts_at_zero_and_is_linear():
+    model = nb.LinearInState(2, 2)
+    y = torch.randn(4, 2)
+    p = torch.randn(4, 2)
+    assert torch.equal(model(0.0, y, p), torch.zeros(4, 2))
+    with torch.no_grad():
+        model.to_matrix.weight.normal_()
+    assert torch.allclose(model(0.0, 2 * y, p), 2 * model(0.0, y, p), atol=1e-6)
+    assert model.matrix(p).shape == (4, 2, 2)
+
+
+def test_dropout_mlp_and_bad_dropout():
+    net = nb.MLP(2, 8, 2, n_hidden=2, dropout=0.1)
+    assert sum(isinstance(m, torch.nn.Dropout) for m in net) == 2
+    with pytest.raises(ValueError, match="dropout"):
+        nb.MLP(2, 8, 2, dropout=1.0)
+
+
+def test_linear_spiral_family_exact_solution():
+    a = torch.tensor([-0.1, 0.2], dtype=F64)
+    b = torch.tensor([1.0, 0.5], dtype=F64)
+    family = nb.LinearSpiral(a, b)
+    y0 = torch.tensor([[1.0, 0.0], [0.5, 0.5]], dtype=F64)
+    t = torch.linspace(0.0, 4.0, 9, dtype=F64)
+    numerical = odeint(family, y0, t, rtol=1e-11, atol=1e-12)
+    assert torch.allclose(family.exact(t, y0), numerical, atol=1e-8)
+
+
+def test_cubic_spiral_is_torchdiffeqs_demo_field():
+    y = torch.tensor([[2.0, 0.0]])
+    A = torch.tensor([[-0.1, 2.0], [-2.0, -0.1]])
+    assert torch.allclose(nb.CubicSpiral()(0.0, y), torch.mm(y**3, A))
