@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: install book test lint pytest site browser rebuild clean
+.PHONY: install book test lint pytest site browser course-install course-test rebuild clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,19 @@ browser:
 		echo "note: install chromium and libjs-mathjax (Debian) for the site tests"; \
 	fi
 
-test: lint pytest book site
+# Instructor tooling (nbgrader) is an optional install; the course tests need it.
+COURSE_STAMP := $(VENV)/.course-stamp
+$(COURSE_STAMP): requirements-instructor.txt $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-instructor.txt
+	touch $@
+
+course-install: $(COURSE_STAMP)
+
+# Release chapter 1's exercises, grade generated submissions of every kind of trouble.
+course-test: course-install
+	$(BIN)/pytest -m course tests/course
+
+test: lint pytest book site course-test
 
 # The execution cache hashes only the notebooks' code cells: after editing `nodebook`,
 # rebuild from scratch so every chapter runs again against the new package.

@@ -31,7 +31,7 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = [
     c["file"] for p in TOC["parts"] if p["caption"] == "Chapters" for c in p["chapters"]
 ]
-PAGES = ["intro", *CHAPTERS]
+PAGES = ["intro", *CHAPTERS, "instructor"]
 
 # Answer the CDN's MathJax 3 request with a loader for the local MathJax 2, configured to
 # typeset what Sphinx marks as math (myst-nb marks the rest of a notebook page as ignored).
