@@ -52,7 +52,7 @@ from nodebook.plots import (
     use_book_style,
 )
 from nodebook.repro import seed_everything
-from nodebook.rollout import Windows, rk4_rollout, sample_windows
+from nodebook.rollout import Windows, euler_maruyama, rk4_rollout, sample_windows
 from nodebook.solvers import (
     BOSH3,
     DOPRI5,
@@ -69,11 +69,13 @@ from nodebook.splitting import odeint_split, split_step
 from nodebook.systems import (
     CubicSpiral,
     FisherKPP,
+    FitzHughNagumo,
     LinearSpiral,
     LinearTest,
     Oscillator,
     Robertson,
     VanDerPol,
+    mackey_glass,
     reference_solution,
 )
 from nodebook.training import TrainingRecord, train
@@ -99,6 +101,7 @@ __all__ = [
     "ConvergenceError",
     "CubicSpiral",
     "FisherKPP",
+    "FitzHughNagumo",
     "LinearInState",
     "LinearSpiral",
     "LinearTest",
@@ -120,11 +123,13 @@ __all__ = [
     "checks",
     "count_parameters",
     "error_norm",
+    "euler_maruyama",
     "explorer",
     "fit_order",
     "fixed_step_solver",
     "glue",
     "implicit_step",
+    "mackey_glass",
     "make_moons",
     "newton_solve",
     "odeint_adaptive",

@@ -77,6 +77,8 @@ def error_norm(
 
     Introduced in chapter 2; the same norm torchdiffeq and scipy use.
     """
+    # the norm only steers the step size: keep it out of the autograd graph
+    err, y0, y1 = err.detach(), y0.detach(), y1.detach()
     scale = atol + rtol * torch.maximum(y0.abs(), y1.abs())
     return float(((err / scale) ** 2).mean().sqrt())
 
@@ -213,6 +215,7 @@ def _initial_step(
     y0: torch.Tensor, f0: torch.Tensor, span: float, rtol: float, atol: float
 ) -> float:
     """A first step that moves ``y`` by about one tolerance unit (Hairer et al., II.4)."""
+    y0, f0 = y0.detach(), f0.detach()
     scale = atol + rtol * y0.abs()
     d0 = float(((y0 / scale) ** 2).mean().sqrt())
     d1 = float(((f0 / scale) ** 2).mean().sqrt())

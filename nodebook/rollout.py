@@ -82,3 +82,35 @@ def sample_windows(
     start = torch.randint(0, n_samples - window, (batch,), generator=generator)
     index = start[None, :] + torch.arange(window + 1)[:, None]
     return Windows(data[index, traj[None, :]], traj, start)
+
+
+def euler_maruyama(
+    f: Field,
+    sigma: torch.Tensor | float,
+    y0: torch.Tensor,
+    dt: float,
+    n_steps: int,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Sample paths of ``dy = f(t, y) dt + sigma dW``: shape ``(n_steps + 1, *y0.shape)``.
+
+    Introduced in chapter 7. ``sigma`` scales independent Brownian increments per state
+    component (a scalar, or one value per component); each step adds
+    ``sigma * sqrt(dt) * N(0, 1)``. Strong order one half: enough to show the spread of
+    a noisy system, not to resolve it precisely.
+    """
+    y0 = as_float_tensor(y0, "y0")
+    require_finite(y0, "y0")
+    if n_steps < 1 or not dt > 0:
+        raise ValueError(f"need n_steps >= 1 and dt > 0, got {n_steps} and {dt}")
+    sigma = torch.as_tensor(sigma, dtype=y0.dtype)
+    ys, y = [y0], y0
+    for k in range(n_steps):
+        noise = torch.randn(y0.shape, generator=generator, dtype=y0.dtype)
+        y = (
+            y
+            + dt * f(torch.tensor(k * dt, dtype=y0.dtype), y)
+            + sigma * dt**0.5 * noise
+        )
+        ys.append(y)
+    return torch.stack(ys)

@@ -92,6 +92,59 @@ class CubicSpiral:
 
 
 @dataclass(frozen=True)
+class FitzHughNagumo:
+    """FitzHugh-Nagumo: ``v' = v - v**3/3 - w + I``, ``w' = eps (v + a - b w)``.
+
+    Introduced in chapter 7 (noisy spiking); the course's source sets ``a = 0.7``,
+    ``b = 0.8``, ``eps = 0.08``. ``I`` may be a tensor with one current per batch row.
+    """
+
+    I: float | torch.Tensor = 0.5  # noqa: E741 (the input current, as in the maths)
+    a: float = 0.7
+    b: float = 0.8
+    eps: float = 0.08
+
+    def __call__(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        v, w = y[..., 0], y[..., 1]
+        current = torch.as_tensor(self.I, dtype=y.dtype)
+        return torch.stack(
+            (v - v**3 / 3 - w + current, self.eps * (v + self.a - self.b * w)), dim=-1
+        )
+
+
+def mackey_glass(
+    T: float,
+    dt: float = 0.1,
+    tau: float = 17.0,
+    beta: float = 0.2,
+    gamma: float = 0.1,
+    n: float = 10.0,
+    x0: float = 1.2,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The Mackey-Glass delay equation ``x' = beta x(t-tau) / (1 + x(t-tau)**n) - gamma x``.
+
+    Introduced in chapter 7. Solved with Euler steps of ``dt`` from the constant
+    history ``x = x0`` on ``[-tau, 0]``; ``tau`` must be a multiple of ``dt``. Returns
+    the times and states on ``[0, T]`` (float64). With ``tau = 17`` the solution is
+    chaotic.
+
+    Raises:
+        ValueError: for non-positive ``T`` or ``dt``, or ``tau`` not a multiple of ``dt``.
+    """
+    if T <= 0 or dt <= 0:
+        raise ValueError(f"T and dt must be positive, got {T} and {dt}")
+    lag = round(tau / dt)
+    if abs(lag * dt - tau) > 1e-9 * max(1.0, tau):
+        raise ValueError(f"tau = {tau} must be a multiple of dt = {dt}")
+    steps = round(T / dt)
+    x = torch.full((steps + lag + 1,), x0, dtype=torch.float64)
+    for k in range(lag, steps + lag):
+        delayed = x[k - lag]
+        x[k + 1] = x[k] + dt * (beta * delayed / (1 + delayed**n) - gamma * x[k])
+    return torch.arange(steps + 1, dtype=torch.float64) * dt, x[lag:]
+
+
+@dataclass(frozen=True)
 class VanDerPol:
     """Van der Pol's oscillator ``x'' = mu (1 - x**2) x' - x``; stiff for large ``mu``."""
 

@@ -190,3 +190,11 @@ def test_code_fits_the_page(path):
         if len(line) > 80
     ]
     assert long_lines == [], f"{path.name}: lines over 80 characters: {long_lines}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_control_characters(path):
+    """A stray escape (``\\a`` for ``\\approx`` in a non-raw string) shows as garbage."""
+    for cell in cells(path):
+        bad = re.findall(r"[\x00-\x08\x0b-\x1f]", source(cell))
+        assert not bad, f"{path.name}: control characters {bad} in a {cell['cell_type']} cell"

@@ -439,3 +439,89 @@ def test_inside_training_range_wrong_answers(answer, message):
 def test_estimate_ab_wrong_answers(answer, message):
     with pytest.raises(CheckFailed, match=message):
         nb.checks.check_estimate_ab(answer)
+
+
+# --- chapter 7 -------------------------------------------------------------------------
+
+
+def euler_maruyama_step(f, sigma, t, y, dt, xi):
+    return y + dt * f(t, y) + sigma * dt**0.5 * xi
+
+
+def delay_embedding(series, lag):
+    return torch.stack([series[lag:], series[: len(series) - lag]], dim=-1)
+
+
+def stiffness_ratio(J):
+    rates = torch.linalg.eigvals(J).real.abs()
+    return float(rates.max() / rates.min())
+
+
+def test_chapter7_right_answers_pass(capsys):
+    nb.checks.check_euler_maruyama_step(euler_maruyama_step)
+    nb.checks.check_delay_embedding(delay_embedding)
+    nb.checks.check_stiffness_ratio(stiffness_ratio)
+    assert capsys.readouterr().out.count("\N{CHECK MARK}") == 3
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        nb.checks.check_euler_maruyama_step,
+        nb.checks.check_delay_embedding,
+        nb.checks.check_stiffness_ratio,
+    ],
+)
+def test_chapter7_unwritten_solution_says_so(check):
+    with pytest.raises(CheckFailed, match="not written yet"):
+        check(not_written)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda f, s, t, y, dt, xi: y + dt * f(t, y) + s * dt * xi, "sqrt"),
+        (lambda f, s, t, y, dt, xi: y + dt * f(t, y), "off by up to"),
+        (
+            lambda f, s, t, y, dt, xi: y.add_(dt * f(t, y) + s * dt**0.5 * xi),
+            "in place",
+        ),
+        (lambda f, s, t, y, dt, xi: (y + dt * f(t, y)).float(), "dtype"),
+    ],
+)
+def test_euler_maruyama_step_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_euler_maruyama_step(answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda x, lag: delay_embedding(x, lag).flip(-1), "swapped"),
+        (lambda x, lag: delay_embedding(x, lag + 1), "shape"),
+        (lambda x, lag: torch.stack([x[lag:], x[lag:]], -1), "off by up to"),
+        (lambda x, lag: delay_embedding(x, lag).double(), "dtype"),
+    ],
+)
+def test_delay_embedding_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_delay_embedding(answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda J: 1 / stiffness_ratio(J), "inverse"),
+        (
+            lambda J: float(
+                torch.linalg.eigvals(J).abs().max()
+                / torch.linalg.eigvals(J).abs().min()
+            ),
+            "real parts",
+        ),
+        (lambda J: "big", "should be a number"),
+    ],
+)
+def test_stiffness_ratio_wrong_answers(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        nb.checks.check_stiffness_ratio(answer)

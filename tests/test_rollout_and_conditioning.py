@@ -106,3 +106,33 @@ def test_cubic_spiral_is_torchdiffeqs_demo_field():
     y = torch.tensor([[2.0, 0.0]])
     A = torch.tensor([[-0.1, 2.0], [-2.0, -0.1]])
     assert torch.allclose(nb.CubicSpiral()(0.0, y), torch.mm(y**3, A))
+
+
+def test_euler_maruyama_without_noise_is_euler_and_with_noise_spreads():
+    gen = torch.Generator().manual_seed(0)
+    y0 = torch.ones(4000, 1, dtype=F64)
+    paths = nb.euler_maruyama(lambda t, y: -y, 0.0, y0, 0.01, 100, gen)
+    assert torch.allclose(paths[-1], torch.full_like(y0, 0.99**100))
+    noisy = nb.euler_maruyama(lambda t, y: torch.zeros_like(y), 0.5, y0, 0.01, 100, gen)
+    # Brownian motion: standard deviation sigma * sqrt(t) = 0.5 at t = 1
+    assert float(noisy[-1].std()) == pytest.approx(0.5, rel=0.05)
+    with pytest.raises(ValueError, match="n_steps"):
+        nb.euler_maruyama(lambda t, y: y, 0.1, y0, 0.01, 0, gen)
+
+
+def test_fitzhugh_nagumo_field_and_per_row_current():
+    y = torch.tensor([[0.0, 0.0], [1.0, -0.5]])
+    f = nb.FitzHughNagumo(I=torch.tensor([0.5, 0.2]))(0.0, y)
+    assert torch.allclose(f[0], torch.tensor([0.5, 0.08 * 0.7]))
+    assert torch.allclose(
+        f[1], torch.tensor([1 - 1 / 3 + 0.5 + 0.2, 0.08 * (1.7 + 0.4)])
+    )
+
+
+def test_mackey_glass_is_bounded_oscillation_and_validates():
+    t, x = nb.mackey_glass(T=300.0)
+    assert t.shape == x.shape and float(t[-1]) == pytest.approx(300.0)
+    late = x[t > 100]
+    assert 0.2 < float(late.min()) < 0.7 < 1.1 < float(late.max()) < 1.5
+    with pytest.raises(ValueError, match="multiple"):
+        nb.mackey_glass(T=10.0, dt=0.3)
