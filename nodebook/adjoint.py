@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 from torchdiffeq import odeint
 
-from nodebook._validate import as_float_tensor, require_finite
+from nodebook._validate import time_grid
 from nodebook.solvers import Field
 
 Solve = Callable[[Field, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -204,13 +204,7 @@ def checkpointed_odeint(
 
 
 def _check_inputs(y0: object, t: object) -> tuple[torch.Tensor, torch.Tensor]:
-    y0 = as_float_tensor(y0, "y0")
-    t = as_float_tensor(t, "t")
-    require_finite(y0, "y0")
-    if t.dim() != 1 or t.numel() < 2 or not bool((t[1:] > t[:-1]).all()):
-        raise ValueError(
-            "t must be a 1-D tensor of at least 2 strictly increasing times"
-        )
+    y0, t, _ = time_grid(y0, t, increasing_only=True)
     return y0, t
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from nodebook._validate import as_float_tensor, require_finite
+from nodebook._validate import time_grid
 from nodebook.solvers import Field, _check_dt
 
 
@@ -162,17 +162,7 @@ def odeint_implicit(
         raise ValueError(
             f"unknown method {method!r}; choose one of {sorted(IMPLICIT_METHODS)}"
         )
-    y0 = as_float_tensor(y0, "y0")
-    t = as_float_tensor(t, "t")
-    require_finite(y0, "y0")
-    if t.dim() != 1 or t.numel() < 2:
-        raise ValueError(
-            f"t must be a 1-D tensor of at least 2 times, got shape {tuple(t.shape)}"
-        )
-    require_finite(t, "t")
-    steps = t[1:] - t[:-1]
-    if not bool((steps > 0).all()):
-        raise ValueError("t must be strictly increasing (step sizes must be positive)")
+    y0, t, steps = time_grid(y0, t, increasing_only=True)
     theta_method = IMPLICIT_METHODS[method]
     ys = [y0]
     for i in range(t.numel() - 1):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from nodebook._validate import as_float_tensor, require_finite
+from nodebook._validate import time_grid
 
 Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """A vector field ``f(t, y) -> dy/dt`` with the shape of ``y``."""
@@ -233,19 +233,7 @@ def odeint_fixed(
     """
     if method not in TABLEAUX:
         raise ValueError(f"unknown method {method!r}; choose one of {sorted(TABLEAUX)}")
-    y0 = as_float_tensor(y0, "y0")
-    t = as_float_tensor(t, "t")
-    require_finite(y0, "y0")
-    if t.dim() != 1 or t.numel() < 2:
-        raise ValueError(
-            f"t must be a 1-D tensor of at least 2 times, got shape {tuple(t.shape)}"
-        )
-    require_finite(t, "t")
-    steps = t[1:] - t[:-1]
-    if not (bool((steps > 0).all()) or bool((steps < 0).all())):
-        raise ValueError(
-            "t must be strictly increasing or strictly decreasing (no zero steps)"
-        )
+    y0, t, steps = time_grid(y0, t)
     tableau = TABLEAUX[method]
     ys = [y0]
     for i in range(t.numel() - 1):
