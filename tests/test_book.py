@@ -197,4 +197,6 @@ def test_no_control_characters(path):
     """A stray escape (``\\a`` for ``\\approx`` in a non-raw string) shows as garbage."""
     for cell in cells(path):
         bad = re.findall(r"[\x00-\x08\x0b-\x1f]", source(cell))
-        assert not bad, f"{path.name}: control characters {bad} in a {cell['cell_type']} cell"
+        assert not bad, (
+            f"{path.name}: control characters {bad} in a {cell['cell_type']} cell"
+        )
