@@ -4,7 +4,7 @@ Each chapter imports it as ``import nodebook as nb``. Public names are re-export
 each one's docstring names the chapter that introduces it.
 """
 
-from nodebook import checks
+from nodebook import checks, fhn
 from nodebook.adaptive import (
     AdaptiveSolution,
     StepLimitError,
@@ -125,6 +125,7 @@ __all__ = [
     "error_norm",
     "euler_maruyama",
     "explorer",
+    "fhn",
     "fit_order",
     "fixed_step_solver",
     "glue",

@@ -9,6 +9,7 @@ not the inside of torch. A passing check prints one line starting with a tick.
 
 from __future__ import annotations
 
+import itertools
 import math
 import traceback
 from collections.abc import Callable
@@ -696,3 +697,179 @@ def check_stiffness_ratio(stiffness_ratio: Callable[[torch.Tensor], float]) -> N
     _passed(
         "stiffness_ratio is right for diagonal, oscillatory and triangular Jacobians."
     )
+
+
+# --- chapter 4 -------------------------------------------------------------------------
+
+
+def check_mlp_parameters(mlp_parameters: Callable[[list[int]], int]) -> None:
+    """Exercise 4.1: weights and biases of a fully connected network, counted."""
+    __tracebackhide__ = True
+    from torch import nn
+
+    for widths in ([3, 128, 128, 2], [2, 16, 2], [5, 1], [4, 7, 7, 7, 3]):
+        layers = [nn.Linear(a, b) for a, b in itertools.pairwise(widths)]
+        want = sum(p.numel() for layer in layers for p in layer.parameters())
+        got = _call(mlp_parameters, "mlp_parameters", list(widths))
+        if isinstance(got, bool) or not isinstance(got, int):
+            _fail(
+                f"mlp_parameters({widths}) should return an int, got {type(got).__name__}."
+            )
+        if got == want - sum(widths[1:]):
+            _fail(
+                f"mlp_parameters({widths}) = {got} leaves out the biases (one per output unit)."
+            )
+        if got != want:
+            _fail(f"mlp_parameters({widths}) returned {got}, expected {want}.")
+    _passed(
+        "mlp_parameters counts 17282 for [3, 128, 128, 2] and is right on three more."
+    )
+
+
+def check_rnn_rollout(rnn_rollout: Callable[..., torch.Tensor]) -> None:
+    """Exercise 4.2: ``y_{k+1} = y_k + g(y_k)``, all states stacked, first one included."""
+    __tracebackhide__ = True
+
+    def g(y: torch.Tensor) -> torch.Tensor:
+        return 0.1 * torch.tanh(
+            y @ torch.tensor([[0.0, 1.0], [-1.0, 0.0]], dtype=y.dtype)
+        )
+
+    y0 = torch.tensor([[1.0, 0.0], [0.5, -0.5], [0.0, 2.0]], dtype=torch.float64)
+    ys = [y0]
+    for _ in range(6):
+        ys.append(ys[-1] + g(ys[-1]))
+    want = torch.stack(ys)
+    got = _call(rnn_rollout, "rnn_rollout", g, y0.clone(), 6)
+    if isinstance(got, torch.Tensor) and got.shape == want[1:].shape:
+        _fail(
+            "rnn_rollout returned n states: include y0 as the first one (n + 1 in all)."
+        )
+    got = _tensor(got, "rnn_rollout(g, y0, 6)", like=want)
+    _close(got, want, "the rollout", rtol=1e-12, atol=1e-12)
+    _passed("rnn_rollout matches y_(k+1) = y_k + g(y_k) for six steps of a batch.")
+
+
+def check_field_agreement(field_agreement: Callable[..., tuple[float, float]]) -> None:
+    """Exercise 4.3: mean cosine of the arrows and median length ratio."""
+    __tracebackhide__ = True
+    true = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [-1.0, 0.5]])
+    cases = {
+        "identical fields": (true.clone(), 1.0, 1.0),
+        "a field twice as long": (2 * true, 1.0, 2.0),
+        "a reversed field": (-true, -1.0, 1.0),
+        "a rotated field": (
+            torch.stack([-true[:, 1], true[:, 0]], -1)
+            * torch.tensor([[1.0], [1.0], [3.0], [1.0]]),
+            0.0,
+            1.0,
+        ),
+    }
+    for name, (pred, cos_want, ratio_want) in cases.items():
+        got = _call(field_agreement, "field_agreement", pred.clone(), true.clone())
+        if not isinstance(got, tuple | list) or len(got) != 2:
+            _fail(f"field_agreement should return two numbers, got {got!r}.")
+        cos_got = _number(got[0], f"the cosine for {name}")
+        ratio_got = _number(got[1], f"the ratio for {name}")
+        if abs(cos_got - cos_want) > 1e-5:
+            _fail(
+                f"for {name} the mean cosine should be {cos_want}, got {cos_got:.6g}."
+            )
+        if abs(ratio_got - ratio_want) > 1e-5:
+            hint = " Use the median, not the mean." if name == "a rotated field" else ""
+            _fail(
+                f"for {name} the length ratio should be {ratio_want}, got {ratio_got:.6g}.{hint}"
+            )
+    _passed("field_agreement gives the right cosine and length ratio for four fields.")
+
+
+# --- chapter 5 -------------------------------------------------------------------------
+
+
+def check_fhn_nullclines(
+    fhn_nullclines: Callable[..., tuple[torch.Tensor, torch.Tensor]],
+) -> None:
+    """Exercise 5.1: ``w = v - v**3/3 + I`` and ``w = (v + a) / b``; both zero the field."""
+    __tracebackhide__ = True
+    from nodebook.systems import FitzHughNagumo
+
+    v = torch.linspace(-2.0, 2.0, 9, dtype=torch.float64)
+    for current in (0.2, 0.5):
+        got = _call(fhn_nullclines, "fhn_nullclines", v.clone(), current)
+        if not isinstance(got, tuple | list) or len(got) != 2:
+            _fail(
+                f"fhn_nullclines should return a pair of tensors, got {type(got).__name__}."
+            )
+        w_v = _tensor(got[0], "the v-nullcline", like=v)
+        w_w = _tensor(got[1], "the w-nullcline", like=v)
+        field = FitzHughNagumo(I=current)
+        dv = field(0.0, torch.stack([v, w_v], -1))[:, 0]
+        dw = field(0.0, torch.stack([v, w_w], -1))[:, 1]
+        if dv.abs().max() > 1e-9:
+            swapped = field(0.0, torch.stack([v, w_w], -1))[:, 0].abs().max() < 1e-9
+            _fail(
+                "the first curve should be where dv/dt = 0"
+                + (
+                    " (the two are swapped)."
+                    if swapped
+                    else f"; dv/dt there is up to {float(dv.abs().max()):.3g}."
+                )
+            )
+        if dw.abs().max() > 1e-9:
+            _fail(
+                f"the second curve should be where dw/dt = 0; dw/dt there is up to {float(dw.abs().max()):.3g}."
+            )
+    _passed("fhn_nullclines zero dv/dt and dw/dt for two currents.")
+
+
+def check_find_fixed_point(find_fixed_point: Callable[..., torch.Tensor]) -> None:
+    """Exercise 5.2: Newton's method finds zeros of three fields from nearby starts."""
+    __tracebackhide__ = True
+    from nodebook.systems import FitzHughNagumo
+
+    fhn_field = FitzHughNagumo(I=0.2)
+    cases = {
+        "a linear field": (
+            lambda y: (
+                y @ torch.tensor([[-1.0, 2.0], [0.0, -3.0]], dtype=torch.float64).T
+                + torch.tensor([1.0, 3.0], dtype=torch.float64)
+            ),
+            torch.tensor([0.0, 0.0], dtype=torch.float64),
+        ),
+        "FitzHugh-Nagumo at I = 0.2": (
+            lambda y: fhn_field(0.0, y),
+            torch.tensor([-1.0, -0.5], dtype=torch.float64),
+        ),
+        "a cubic": (
+            lambda y: y**3 - torch.tensor([8.0, -1.0], dtype=torch.float64),
+            torch.tensor([1.5, -0.5], dtype=torch.float64),
+        ),
+    }
+    for name, (f, y0) in cases.items():
+        got = _call(find_fixed_point, "find_fixed_point", f, y0.clone())
+        got = _tensor(got, f"find_fixed_point for {name}", like=y0)
+        residual = float(f(got).abs().max())
+        if residual > 1e-8:
+            _fail(
+                f"for {name} f is still {residual:.3g} at the returned point; iterate until it vanishes."
+            )
+    _passed("find_fixed_point finds the zeros of three fields.")
+
+
+def check_period_from_crossings(period_from_crossings: Callable[..., float]) -> None:
+    """Exercise 5.3: the mean spacing of upward zero crossings."""
+    __tracebackhide__ = True
+    t = torch.arange(4000, dtype=torch.float64) * 0.01
+    for period, phase in ((2.0, 0.3), (7.5, 1.0), (3.3, 2.0)):
+        v = torch.sin(2 * torch.pi * t / period + phase) + 0.2
+        got = _number(
+            _call(period_from_crossings, "period_from_crossings", t.clone(), v.clone()),
+            f"the period of a sine with period {period}",
+        )
+        if abs(got - period / 2) < 0.02 * period:
+            _fail("the result is half the period: count upward crossings only.")
+        if abs(got - period) > 0.01 * period:
+            _fail(
+                f"for a signal of period {period} period_from_crossings returned {got:.4g}."
+            )
+    _passed("period_from_crossings recovers three periods.")

@@ -1,5 +1,6 @@
 """Exercise checks: right answers pass; every kind of wrong answer gets a clear message."""
 
+import itertools
 import math
 
 import pytest
@@ -525,3 +526,115 @@ def test_delay_embedding_wrong_answers(answer, message):
 def test_stiffness_ratio_wrong_answers(answer, message):
     with pytest.raises(CheckFailed, match=message):
         nb.checks.check_stiffness_ratio(answer)
+
+
+# --- chapters 4 and 5 ------------------------------------------------------------------
+
+
+def mlp_parameters(widths):
+    return sum(a * b + b for a, b in itertools.pairwise(widths))
+
+
+def rnn_rollout(g, y0, n):
+    ys = [y0]
+    for _ in range(n):
+        ys.append(ys[-1] + g(ys[-1]))
+    return torch.stack(ys)
+
+
+def field_agreement(pred, true):
+    cosine = (pred * true).sum(-1) / (pred.norm(dim=-1) * true.norm(dim=-1))
+    return float(cosine.mean()), float((pred.norm(dim=-1) / true.norm(dim=-1)).median())
+
+
+def fhn_nullclines(v, current):
+    return v - v**3 / 3 + current, (v + 0.7) / 0.8
+
+
+def find_fixed_point(f, y0):
+    y = y0.clone()
+    for _ in range(50):
+        step = torch.linalg.solve(torch.autograd.functional.jacobian(f, y), f(y))
+        y = y - step
+        if float(step.abs().max()) < 1e-10:
+            break
+    return y
+
+
+def period_from_crossings(t, v):
+    up = ((v[:-1] < 0) & (v[1:] >= 0)).nonzero().flatten()
+    return float(t[up + 1].diff().mean())
+
+
+RIGHT = [
+    (nb.checks.check_mlp_parameters, mlp_parameters),
+    (nb.checks.check_rnn_rollout, rnn_rollout),
+    (nb.checks.check_field_agreement, field_agreement),
+    (nb.checks.check_fhn_nullclines, fhn_nullclines),
+    (nb.checks.check_find_fixed_point, find_fixed_point),
+    (nb.checks.check_period_from_crossings, period_from_crossings),
+]
+
+
+@pytest.mark.parametrize(("check", "answer"), RIGHT)
+def test_chapter4_5_right_answers_pass(check, answer, capsys):
+    check(answer)
+    assert "\N{CHECK MARK}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("check", "answer"), RIGHT)
+def test_chapter4_5_unwritten_solution_says_so(check, answer):
+    with pytest.raises(CheckFailed, match="not written yet"):
+        check(not_written)
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "message"),
+    [
+        (
+            nb.checks.check_mlp_parameters,
+            lambda w: sum(a * b for a, b in itertools.pairwise(w)),
+            "biases",
+        ),
+        (nb.checks.check_mlp_parameters, lambda w: 17282.0, "int"),
+        (
+            nb.checks.check_rnn_rollout,
+            lambda g, y0, n: rnn_rollout(g, y0, n)[1:],
+            "include y0",
+        ),
+        (
+            nb.checks.check_rnn_rollout,
+            lambda g, y0, n: rnn_rollout(lambda y: 2 * g(y), y0, n),
+            "off by up to",
+        ),
+        (nb.checks.check_field_agreement, lambda p, t: (0.5, 1.0), "cosine"),
+        (
+            nb.checks.check_field_agreement,
+            lambda p, t: (
+                field_agreement(p, t)[0],
+                float((p.norm(dim=-1) / t.norm(dim=-1)).mean()),
+            ),
+            "median",
+        ),
+        (
+            nb.checks.check_fhn_nullclines,
+            lambda v, current: fhn_nullclines(v, current)[::-1],
+            "swapped",
+        ),
+        (
+            nb.checks.check_fhn_nullclines,
+            lambda v, current: (v - v**3 / 3, (v + 0.7) / 0.8),
+            "dv/dt",
+        ),
+        (nb.checks.check_find_fixed_point, lambda f, y0: y0, "still"),
+        (
+            nb.checks.check_period_from_crossings,
+            lambda t, v: period_from_crossings(t, v) / 2,
+            "half",
+        ),
+        (nb.checks.check_period_from_crossings, lambda t, v: float("nan"), "finite"),
+    ],
+)
+def test_chapter4_5_wrong_answers(check, answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        check(answer)
