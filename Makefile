@@ -1,14 +1,15 @@
 # Quick start (see README.md):
-#   make book   install into .venv, then build the site into _build/html
-#   make test   install into .venv, then lint, unit tests, notebooks (nbval), the strict build
-#               and the built site in a headless browser
+#   make book   install into .venv, execute the chapters, build the site into _build/html
+#   make test   install into .venv, then lint, execute the chapters, unit tests and checks of
+#               the executed chapters, the strict build, the site in a headless browser and
+#               the grader
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: install book test lint pytest site browser course-install course-test rebuild clean
+.PHONY: install execute book test lint pytest site browser course-install course-test rebuild clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,15 +18,21 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-book: install
+# Each chapter runs once, in parallel (one per core), into the execution cache that the
+# build reads; an edit to nodebook or the requirements re-runs them all.
+execute: install
+	$(BIN)/python tools/execute_chapters.py
+
+book: execute
 	$(BIN)/jupyter-book build $(JB_FLAGS) .
 
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
-# Unit tests and every chapter under nbval; prints the chapter timing report at the end.
-pytest: install
+# Unit tests, and checks of the executed chapters (errors, pinned outputs, time budget);
+# prints the chapter timing report at the end.
+pytest: execute
 	$(BIN)/pytest
 
 # The built site in headless chromium (reuses the last build; `make test` builds first).
@@ -60,8 +67,7 @@ course-test: course-install
 
 test: lint pytest book site course-test
 
-# The execution cache hashes only the notebooks' code cells: after editing `nodebook`,
-# rebuild from scratch so every chapter runs again against the new package.
+# Everything from scratch: the execution cache and the built pages.
 rebuild: clean book
 
 clean: install

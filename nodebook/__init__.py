@@ -22,6 +22,7 @@ from nodebook.adjoint import (
 )
 from nodebook.book import glue
 from nodebook.datasets import make_moons
+from nodebook.fused import fused_odeint
 from nodebook.implicit import (
     BACKWARD_EULER,
     IMPLICIT_METHODS,
@@ -128,6 +129,7 @@ __all__ = [
     "fhn",
     "fit_order",
     "fixed_step_solver",
+    "fused_odeint",
     "glue",
     "implicit_step",
     "mackey_glass",

@@ -1,49 +1,61 @@
 """Record the outputs of cells tagged ``nbval-check-output`` in tests/pinned_outputs.json.
 
-Run after changing such a cell on purpose:  .venv/bin/python tools/pin_outputs.py
-Name chapters to re-pin only those:  .venv/bin/python tools/pin_outputs.py 02_solvers_and_stiffness
-Each chapter is executed in a fresh kernel from its own folder, as nbval does.
+Run after changing such a cell on purpose, then review the diff:
+
+    .venv/bin/python tools/pin_outputs.py                           # every chapter
+    .venv/bin/python tools/pin_outputs.py 02_solvers_and_stiffness  # only these
+
+The outputs are those of the chapters' execution for the build (``make execute``, which
+this runs first for the chapters named): the pins record exactly what the tests check.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
-
-import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = "nbval-check-output"
 
 
-def pinned_outputs(path: Path) -> dict[str, list[dict]]:
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(
-        nb, timeout=300, resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    return {
-        cell["id"]: [
-            {k: v for k, v in out.items() if k != "execution_count"}
-            for out in cell.outputs
-        ]
-        for cell in nb.cells
-        if cell.cell_type == "code" and TAG in cell.metadata.get("tags", [])
-    }
+def _executor():
+    spec = importlib.util.spec_from_file_location(
+        "execute_chapters", ROOT / "tools" / "execute_chapters.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
-    out = ROOT / "tests" / "pinned_outputs.json"
-    chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
+    executor = _executor()
     wanted = {name.removesuffix(".ipynb") for name in sys.argv[1:]}
+    chapters = [p for p in executor.toc_chapters() if not wanted or p.stem in wanted]
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "execute_chapters.py")]
+        + [p.stem for p in chapters],
+        check=True,
+    )
+    out = ROOT / "tests" / "pinned_outputs.json"
     pins = json.loads(out.read_text()) if wanted and out.exists() else {}
     for path in chapters:
-        if not wanted or path.stem in wanted:
-            pins[path.name] = pinned_outputs(path)
-    pins = {
-        name: pins[name] for name in sorted(pins) if (ROOT / "chapters" / name).exists()
-    }
+        found = executor.executed(path)
+        if found is None:
+            raise SystemExit(f"{path.name} did not execute")
+        nb, _ = found
+        pins[path.name] = {
+            cell.id: [
+                {k: v for k, v in output.items() if k != "execution_count"}
+                for output in cell.outputs
+            ]
+            for cell in nb.cells
+            if cell.cell_type == "code" and TAG in cell.metadata.get("tags", [])
+        }
+    names = {p.name for p in executor.toc_chapters()}
+    pins = {name: pins[name] for name in sorted(pins) if name in names}
     out.write_text(
         json.dumps(pins, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     )

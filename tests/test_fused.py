@@ -1,0 +1,269 @@
+"""The fused rollout (chapter 4): autograd's values and gradients, by hand and faster."""
+
+import math
+
+import pytest
+import torch
+
+import nodebook as nb
+
+F64 = torch.float64
+
+
+def _field(param_dim, time_input, hidden=12, n_hidden=2, seed=0):
+    torch.manual_seed(seed)
+    return nb.ConditionedField(
+        3, param_dim=param_dim, hidden=hidden, n_hidden=n_hidden, time_input=time_input
+    ).double()
+
+
+def _grads(out, weight, inputs):
+    return torch.autograd.grad((out * weight).sum(), inputs, allow_unused=True)
+
+
+CASES = [
+    # (param_dim, time_input, n_hidden, batch, n_steps, method, per-row times, p shape)
+    (0, False, 2, 1, 1, "rk4", False, None),
+    (0, False, 1, 7, 5, "rk4", False, None),
+    (1, False, 2, 5, 12, "rk4", False, "rows"),
+    (2, False, 3, 4, 3, "rk4", False, "shared"),
+    (0, True, 2, 6, 9, "rk4", False, None),
+    (1, True, 2, 6, 4, "rk4", True, "rows"),
+    (2, True, 1, 3, 6, "euler", True, "rows"),
+    (1, False, 2, 8, 7, "euler", False, "rows"),
+    (1, True, 2, 2, 5, "midpoint", False, "shared"),
+    (1, False, 2, 3, 4, "dopri5", False, "rows"),
+    (0, True, 2, 5, 6, "bosh3", False, None),
+]
+
+
+@pytest.mark.parametrize(
+    (
+        "param_dim",
+        "time_input",
+        "n_hidden",
+        "batch",
+        "n_steps",
+        "method",
+        "per_row",
+        "p",
+    ),
+    CASES,
+)
+def test_values_and_gradients_equal_autograd_through_the_same_tableau(
+    param_dim, time_input, n_hidden, batch, n_steps, method, per_row, p
+):
+    field = _field(param_dim, time_input, n_hidden=n_hidden)
+    gen = torch.Generator().manual_seed(batch * 31 + n_steps)
+    y0 = torch.randn(batch, 3, generator=gen, dtype=F64, requires_grad=True)
+    params = None
+    if p == "rows":
+        params = torch.randn(batch, param_dim, generator=gen, dtype=F64)
+    elif p == "shared":
+        params = torch.randn(param_dim, generator=gen, dtype=F64)
+    if params is not None:
+        params.requires_grad_(True)
+    # an uneven, decreasing grid for some cases: steps need not be equal or positive
+    steps = 0.1 + 0.2 * torch.rand(n_steps, generator=gen, dtype=F64)
+    t = torch.cat([torch.zeros(1, dtype=F64), steps.cumsum(0)]) + 0.3
+    if n_steps % 2:
+        t = t.flip(0)
+    if per_row:
+        start = torch.randn(batch, generator=gen, dtype=F64)
+        grid = t[:, None] + start[None, :]
+    got = nb.fused_odeint(field, y0, grid if per_row else t, p=params, method=method)
+
+    def f(tau, y):
+        return field(tau, y, params)
+
+    if per_row:
+        # the reference: each row on its own time grid, stacked
+        want = torch.stack(
+            [
+                nb.odeint_fixed(
+                    lambda tau, y, r=r: field(
+                        tau, y, None if params is None else params[r : r + 1]
+                    ),
+                    y0[r : r + 1],
+                    grid[:, r],
+                    method,
+                )[:, 0]
+                for r in range(batch)
+            ],
+            dim=1,
+        )
+    else:
+        want = nb.odeint_fixed(f, y0, t, method)
+    assert got.shape == (n_steps + 1, batch, 3)
+    assert torch.allclose(got, want, rtol=0, atol=1e-12)
+    weight = torch.randn(got.shape, generator=gen, dtype=F64)
+    inputs = [y0, *field.parameters()] + ([params] if params is not None else [])
+    for a, b in zip(
+        _grads(got, weight, inputs), _grads(want, weight, inputs), strict=True
+    ):
+        assert torch.allclose(a, b, rtol=0, atol=1e-12), (a - b).abs().max()
+
+
+def test_unbatched_state_and_a_bound_field():
+    field = _field(1, False)
+    p = torch.tensor([0.4], dtype=F64)
+    y0 = torch.tensor([0.1, -0.2, 0.3], dtype=F64)
+    t = torch.linspace(0, 1, 6, dtype=F64)
+    got = nb.fused_odeint(field.at(p), y0, t)
+    want = nb.odeint_fixed(field.at(p), y0, t, "rk4")
+    assert got.shape == (6, 3)
+    assert torch.allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_the_residual_rnn_is_euler_with_unit_steps():
+    field = _field(0, False)
+    y0 = torch.randn(4, 3, dtype=F64)
+    got = nb.fused_odeint(field, y0, torch.arange(4, dtype=F64), method="euler")
+    with torch.no_grad():
+        y1 = y0 + field(0.0, y0)
+    assert torch.allclose(got[1], y1, rtol=0, atol=1e-14)
+
+
+def test_no_graph_is_kept_when_nothing_needs_a_gradient():
+    field = _field(0, False)
+    y0 = torch.randn(4, 3, dtype=F64)
+    t = torch.linspace(0, 1, 5, dtype=F64)
+    with torch.no_grad():
+        out = nb.fused_odeint(field, y0, t)
+    assert out.grad_fn is None and not out.requires_grad
+    assert nb.fused_odeint(field, y0, t).grad_fn is not None  # weights need gradients
+
+
+def test_float32_training_step_matches_autograd_closely():
+    torch.manual_seed(0)
+    field = nb.ConditionedField(2, param_dim=1, hidden=32, n_hidden=2)
+    y0 = torch.randn(10, 2)
+    p = torch.rand(10, 1)
+    t = torch.arange(21) * 0.5
+    got = nb.fused_odeint(field, y0, t, p=p)
+    want = nb.odeint_fixed(field.at(p), y0, t, "rk4")
+    g1 = torch.autograd.grad((got**2).mean(), list(field.parameters()))
+    g2 = torch.autograd.grad((want**2).mean(), list(field.parameters()))
+    assert torch.allclose(got, want, atol=1e-5)
+    for a, b in zip(g1, g2, strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def _bad(**change):
+    field = change.pop("field", None) or _field(1, False)
+    args = {
+        "field": field,
+        "y0": torch.zeros(2, 3, dtype=F64),
+        "t": torch.linspace(0, 1, 4, dtype=F64),
+        "p": torch.zeros(2, 1, dtype=F64),
+    }
+    args.update(change)
+    nb.fused_odeint(args.pop("field"), args.pop("y0"), args.pop("t"), **args)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        ({"method": "rk5"}, ValueError, "unknown method"),
+        ({"y0": torch.zeros(2, 4, dtype=F64)}, ValueError, r"y0 must have shape"),
+        (
+            {"y0": torch.tensor([[math.nan, 0, 0]] * 2, dtype=F64)},
+            ValueError,
+            "non-finite",
+        ),
+        ({"y0": [[0.0, 0.0, 0.0]]}, TypeError, "y0 must be a torch.Tensor"),
+        ({"y0": torch.zeros(2, 3)}, TypeError, "weights are torch.float64"),
+        ({"t": torch.tensor([0.0, 0.0, 1.0], dtype=F64)}, ValueError, "no zero steps"),
+        ({"t": torch.tensor([0.0, 1.0, 0.5], dtype=F64)}, ValueError, "strictly"),
+        ({"t": torch.tensor([0.0], dtype=F64)}, ValueError, "at least 2"),
+        ({"t": torch.tensor([0.0, math.inf], dtype=F64)}, ValueError, "non-finite"),
+        (
+            {"t": torch.tensor([[0.0, 1.0], [0.5, 2.0]], dtype=F64)},
+            ValueError,
+            "share their step sizes",
+        ),
+        ({"t": torch.zeros(3, 5, dtype=F64)}, ValueError, "one column per batch row"),
+        ({"p": None}, ValueError, "pass p"),
+        ({"p": torch.zeros(3, 1, dtype=F64)}, ValueError, "p must have shape"),
+        ({"field": lambda t, y: y}, ValueError, "needs a ConditionedField"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(change, error, message):
+    with pytest.raises(error, match=message):
+        _bad(**change)
+
+
+def test_a_bound_field_and_p_together_is_an_error():
+    field = _field(1, False)
+    p = torch.zeros(2, 1, dtype=F64)
+    with pytest.raises(ValueError, match="bound"):
+        nb.fused_odeint(
+            field.at(p), torch.zeros(2, 3, dtype=F64), torch.arange(3.0, dtype=F64), p=p
+        )
+
+
+def test_dropout_in_training_mode_matches_autograd_with_the_same_masks():
+    torch.manual_seed(3)
+    field = nb.ConditionedField(3, 1, 10, n_hidden=2, time_input=True, dropout=0.3)
+    field = field.double().train()
+    layers = [m for m in field.net if isinstance(m, torch.nn.Linear)]
+    y0 = torch.randn(4, 3, dtype=F64, requires_grad=True)
+    p = torch.rand(4, 1, dtype=F64)
+    t = torch.linspace(0.2, 1.0, 5, dtype=F64)
+
+    def reference(tau, y):  # masks drawn in the fused rollout's order: per stage, layer
+        x = torch.cat([y, p, torch.as_tensor(tau, dtype=F64).expand(4, 1)], -1)
+        for layer in layers[:-1]:
+            x = torch.tanh(layer(x))
+            x = x * torch.empty_like(x).bernoulli_(0.7).div_(0.7)
+        return layers[-1](x)
+
+    torch.manual_seed(11)
+    got = nb.fused_odeint(field, y0, t, p=p)
+    torch.manual_seed(11)
+    want = nb.odeint_fixed(reference, y0, t, "rk4")
+    assert torch.allclose(got, want, rtol=0, atol=1e-12)
+    weight = torch.randn(got.shape, dtype=F64)
+    inputs = [y0, *field.parameters()]
+    for a, b in zip(
+        _grads(got, weight, inputs), _grads(want, weight, inputs), strict=True
+    ):
+        assert torch.allclose(a, b, rtol=0, atol=1e-12)
+    torch.manual_seed(12)
+    assert not torch.allclose(nb.fused_odeint(field, y0, t, p=p), got)  # other masks
+
+
+def test_dropout_in_eval_mode_is_fine():
+    field = nb.ConditionedField(3, 0, 8, dropout=0.5).double().eval()
+    y0 = torch.zeros(2, 3, dtype=F64)
+    t = torch.arange(3.0, dtype=F64)
+    want = nb.odeint_fixed(lambda tau, y: field(tau, y), y0, t, "rk4")
+    assert torch.allclose(nb.fused_odeint(field, y0, t), want, atol=1e-12)
+
+
+def test_a_retained_graph_whose_buffers_were_reused_is_refused():
+    """Stage buffers are reused after a backward pass; autograd notices a second one."""
+    field = _field(1, False)
+    y0 = torch.randn(3, 3, dtype=F64)
+    p = torch.rand(3, 1, dtype=F64)
+    t = torch.linspace(0, 1, 6, dtype=F64)
+    first = nb.fused_odeint(field, y0, t, p=p).sum()
+    first.backward(retain_graph=True)
+    nb.fused_odeint(field, y0 + 1, t, p=p).sum().backward()  # takes the buffers
+    nb.fused_odeint(field, y0 + 2, t, p=p)  # and writes into them
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        first.backward()
+
+
+def test_repeated_training_steps_give_the_same_gradients_as_the_first():
+    field = _field(1, False)
+    y0 = torch.randn(4, 3, dtype=F64)
+    p = torch.rand(4, 1, dtype=F64)
+    t = torch.linspace(0, 1, 6, dtype=F64)
+    grads = []
+    for _ in range(3):  # the second and third reuse the first's buffers
+        field.zero_grad()
+        nb.fused_odeint(field, y0, t, p=p).pow(2).sum().backward()
+        grads.append([w.grad.clone() for w in field.parameters()])
+    for later in grads[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(grads[0], later, strict=True))
