@@ -34,6 +34,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -84,13 +85,40 @@ def executed(path: Path) -> tuple[nbformat.NotebookNode, float] | None:
     return cache.get_cache_bundle(record.pk).nb, record.data["execution_seconds"]
 
 
-def execute(path: Path) -> tuple[dict, float, str | None]:
-    """Run one notebook in a fresh kernel; return it executed, the seconds, the error."""
+def execute(path: Path) -> tuple[dict, float, str | None, str]:
+    """Run one notebook in a fresh kernel.
+
+    Returns it executed, the seconds, the error if any, and where the time went: the
+    kernel's start and the slowest cells (nbclient's per-cell timestamps, which are
+    dropped before the notebook is cached).
+    """
     nb = nbformat.read(path, as_version=4)
+    start = datetime.now(timezone.utc)
     result = single_nb_execution(
-        nb, cwd=str(path.parent), timeout=TIMEOUT_S, allow_errors=False
+        nb,
+        cwd=str(path.parent),
+        timeout=TIMEOUT_S,
+        allow_errors=False,
+        record_timing=True,
     )
-    return dict(result.nb), result.time, result.exc_string
+    spans = []
+    first = None
+    for cell in result.nb.cells:
+        stamps = cell.metadata.pop("execution", {})
+        if "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
+            begin = datetime.fromisoformat(stamps["iopub.execute_input"])
+            end = datetime.fromisoformat(stamps["shell.execute_reply"])
+            first = first or begin
+            spans.append(((end - begin).total_seconds(), cell.get("id", "?")))
+    where = ""
+    if first is not None:
+        slowest = ", ".join(
+            f"{cid} {sec:.1f} s" for sec, cid in sorted(spans)[-3:][::-1]
+        )
+        where = (
+            f"kernel start {(first - start).total_seconds():.1f} s; slowest {slowest}"
+        )
+    return dict(result.nb), result.time, result.exc_string, where
 
 
 def runs_after(path: Path) -> set[str]:
@@ -101,7 +129,7 @@ def runs_after(path: Path) -> set[str]:
 
 def run_in_order(
     todo: list[Path], workers: int
-) -> Iterator[tuple[Path, tuple[dict, float, str | None]]]:
+) -> Iterator[tuple[Path, tuple[dict, float, str | None, str]]]:
     """Execute ``todo`` on ``workers`` processes; yield each result as it comes.
 
     A chapter that reads another's cache (chapter 5 reads chapter 4's models) starts
@@ -116,7 +144,7 @@ def run_in_order(
     # for minutes at a time here
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        running: dict[Future[tuple[dict, float, str | None]], Path] = {}
+        running: dict[Future[tuple[dict, float, str | None, str]], Path] = {}
         while waiting or running:
             for path in list(waiting):
                 if len(running) < workers and not (runs_after(path) & names) - done:
@@ -161,11 +189,11 @@ def main() -> int:
     if todo:
         workers = max(1, min(args.workers, len(todo)))
         print(f"executing {len(todo)} chapter(s), {workers} at a time")
-        for path, (nb, seconds, error) in run_in_order(todo, workers):
+        for path, (nb, seconds, error, where) in run_in_order(todo, workers):
             name = path.relative_to(ROOT)
             if error is not None:
                 failed.append(name)
-                print(f"{name}: FAILED after {seconds:.1f} s\n{error}")
+                print(f"{name}: FAILED after {seconds:.1f} s ({where})\n{error}")
                 continue
             record = cache.add_nb_to_project(str(path))
             cache.cache_notebook_bundle(
@@ -177,7 +205,7 @@ def main() -> int:
                 check_validity=False,
                 overwrite=True,
             )
-            print(f"{name}: {seconds:.1f} s")
+            print(f"{name}: {seconds:.1f} s ({where})")
     else:
         print("every chapter is up to date in the execution cache")
     if failed:
