@@ -200,3 +200,18 @@ def test_no_control_characters(path):
         assert not bad, (
             f"{path.name}: control characters {bad} in a {cell['cell_type']} cell"
         )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_explorers_are_live_only(path):
+    """An explorer needs a kernel behind it: the build neither runs nor shows it.
+
+    Executed headless, the explorer's Output widget left nbclient waiting out the
+    120 s cell timeout now and then; on the page its output would be dead widget
+    state. The static figure after it is what the page shows.
+    """
+    for cell in cells(path):
+        if cell["cell_type"] == "code" and "nb.explorer(" in source(cell):
+            assert {"skip-execution", "remove-output"} <= set(tags(cell)), (
+                f"{path.name}: tag the explorer cell skip-execution and remove-output"
+            )
