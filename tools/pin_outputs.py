@@ -11,29 +11,23 @@ this runs first for the chapters named): the pins record exactly what the tests 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+# run as a script, this folder is on the path: the executor is a sibling module
+import execute_chapters
+
 ROOT = Path(__file__).resolve().parents[1]
 TAG = "nbval-check-output"
 
 
-def _executor():
-    spec = importlib.util.spec_from_file_location(
-        "execute_chapters", ROOT / "tools" / "execute_chapters.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def main() -> None:
-    executor = _executor()
     wanted = {name.removesuffix(".ipynb") for name in sys.argv[1:]}
-    chapters = [p for p in executor.toc_chapters() if not wanted or p.stem in wanted]
+    chapters = [
+        p for p in execute_chapters.toc_chapters() if not wanted or p.stem in wanted
+    ]
     subprocess.run(
         [sys.executable, str(ROOT / "tools" / "execute_chapters.py")]
         + [p.stem for p in chapters],
@@ -42,7 +36,7 @@ def main() -> None:
     out = ROOT / "tests" / "pinned_outputs.json"
     pins = json.loads(out.read_text()) if wanted and out.exists() else {}
     for path in chapters:
-        found = executor.executed(path)
+        found = execute_chapters.executed(path)
         if found is None:
             raise SystemExit(f"{path.name} did not execute")
         nb, _ = found
@@ -54,7 +48,7 @@ def main() -> None:
             for cell in nb.cells
             if cell.cell_type == "code" and TAG in cell.metadata.get("tags", [])
         }
-    names = {p.name for p in executor.toc_chapters()}
+    names = {p.name for p in execute_chapters.toc_chapters()}
     pins = {name: pins[name] for name in sorted(pins) if name in names}
     out.write_text(
         json.dumps(pins, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
