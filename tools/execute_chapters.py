@@ -47,7 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
 FINGERPRINT = CACHE / "nodebook.sha256"
 MODEL_CACHE = ROOT / "_build" / ".nodebook_cache"
-TIMEOUT_S = 120  # per cell, as in _config.yml
+# per cell: the build's own setting
+TIMEOUT_S = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]["timeout"]
 
 
 def toc_chapters() -> list[Path]:
