@@ -29,7 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nodebook._validate import as_float_tensor, require_finite
+from nodebook._validate import as_float_tensor, require_finite, time_grid
 from nodebook.models import BoundField, ConditionedField
 from nodebook.solvers import TABLEAUX, ButcherTableau
 
@@ -178,9 +178,11 @@ def fused_odeint(
     if method not in TABLEAUX:
         raise ValueError(f"unknown method {method!r}; choose one of {sorted(TABLEAUX)}")
     layers, dropout = _linear_layers(field)
-    y0 = as_float_tensor(y0, "y0")
     t = as_float_tensor(t, "t")
-    require_finite(y0, "y0")
+    if t.dim() not in (1, 2):
+        raise ValueError(f"t must be 1-D, or (len, batch); got shape {tuple(t.shape)}")
+    # the checks every integrator makes, on the (first) time grid
+    y0, _, _ = time_grid(y0, t if t.dim() == 1 else t[:, 0])
     unbatched = y0.dim() == 1
     y = y0.unsqueeze(0) if unbatched else y0
     if y.dim() != 2 or y.shape[-1] != field.state_dim:
@@ -225,28 +227,24 @@ def fused_odeint(
 
 
 def _grid(t: torch.Tensor, batch: int) -> torch.Tensor:
-    """The grid as ``(len, batch)`` or ``(len, 1)``, checked: monotone, shared steps."""
+    """The grid as ``(len, batch)`` or ``(len, 1)``; a 2-D one checked for shared steps.
+
+    ``time_grid`` has checked the first column (finite, monotone, at least 2 times).
+    """
+    if t.dim() == 1:
+        return t.unsqueeze(-1)
     require_finite(t, "t")
-    if t.dim() not in (1, 2) or t.shape[0] < 2:
-        raise ValueError(
-            f"t must be 1-D with at least 2 times, or (len, batch); got {tuple(t.shape)}"
-        )
-    grid = t.unsqueeze(-1) if t.dim() == 1 else t
-    if grid.shape[1] not in (1, batch):
+    if t.shape[1] not in (1, batch):
         raise ValueError(f"a 2-D t must have one column per batch row ({batch})")
-    steps = grid[1:] - grid[:-1]
-    if not (bool((steps > 0).all()) or bool((steps < 0).all())):
-        raise ValueError(
-            "t must be strictly increasing or strictly decreasing (no zero steps)"
-        )
+    steps = t[1:] - t[:-1]
     # equal up to the round-off of the times themselves (float32 windows starting late)
-    slack = 16 * torch.finfo(grid.dtype).eps * float(grid.abs().max())
+    slack = 16 * torch.finfo(t.dtype).eps * float(t.abs().max())
     if bool(((steps - steps[:, :1]).abs() > slack).any()):
         raise ValueError(
             "the rows of a 2-D t must share their step sizes; only their start "
             "times may differ"
         )
-    return grid
+    return t
 
 
 def _forward(

@@ -1,8 +1,9 @@
 """Fast fixed-step rollouts and training windows for fitting trajectories.
 
-Introduced in chapter 6 and used again in chapter 4. Fitting a Neural ODE to sampled
-trajectories needs one solve per training step; a plain RK4 loop over the sample grid,
-written for the whole batch at once, avoids a general solver's bookkeeping. Training
+Introduced in chapter 6 (chapters 4 and 5 use the windows too). Fitting a Neural ODE to
+sampled trajectories needs one solve per training step; a plain RK4 loop over the sample
+grid, written for the whole batch at once, avoids a general solver's bookkeeping (for the
+book's MLP fields, :func:`~nodebook.fused_odeint` also writes the backward pass). Training
 on short windows of the trajectories (as torchdiffeq's ``ode_demo`` does) keeps each
 step cheap and the loss well conditioned.
 """

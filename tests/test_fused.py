@@ -182,7 +182,7 @@ def _bad(**change):
             ValueError,
             "share their step sizes",
         ),
-        ({"t": torch.zeros(3, 5, dtype=F64)}, ValueError, "one column per batch row"),
+        ({"t": torch.arange(15.0, dtype=F64).reshape(3, 5)}, ValueError, "one column"),
         ({"p": None}, ValueError, "pass p"),
         ({"p": torch.zeros(3, 1, dtype=F64)}, ValueError, "p must have shape"),
         ({"field": lambda t, y: y}, ValueError, "needs a ConditionedField"),
