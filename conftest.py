@@ -2,19 +2,52 @@
 
 Chapters are executed by ``tools/execute_chapters.py`` (``make execute``) into the build's
 execution cache, and ``tests/test_chapters.py`` checks what they produced. At the end of a
-run that checked them, this prints each chapter's execution time against the budget:
-60 s is the target, over 90 s fails ``test_chapter_runs_within_its_time_budget``.
+run that checked them, this prints each chapter's execution time against the 60 s target,
+with a machine-speed figure measured in the same run, so that times from two machines can
+be compared. Time is reported, never a failure: a slower machine must not fail by being
+slow.
 """
 
 from __future__ import annotations
 
+import time
+
 import pytest
+
+TARGET_S = 60.0  # the book's promise: a chapter runs in a minute on a laptop CPU
 
 _seen: list[tuple[str, float]] = []
 
 
+def machine_speed_ms(repeats: int = 5) -> float:
+    """Milliseconds for a fixed workload of plain torch: the median of ``repeats`` runs.
+
+    200 products of a (40, 128) block with a (128, 128) matrix, each followed by tanh,
+    on one thread: the arithmetic of a small Neural ODE's training step, independent of
+    ``nodebook`` so that the figure does not change when the book's kernels get faster.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        gen = torch.Generator().manual_seed(0)
+        x = torch.randn(40, 128, generator=gen)
+        w = torch.randn(128, 128, generator=gen) / 128**0.5
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            y = x
+            for _ in range(200):
+                y = torch.tanh(y @ w)
+            times.append(time.perf_counter() - start)
+        return 1e3 * sorted(times)[len(times) // 2]
+    finally:
+        torch.set_num_threads(threads)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    # the budget test records the chapter and its seconds in its report
+    # the timing test records the chapter and its seconds in its report
     if report.when != "call":
         return
     for key, value in report.user_properties:
@@ -30,9 +63,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         "chapter timing (one execution per chapter, for the build and the tests)"
     )
     for name, seconds in _seen:
-        flag = (
-            "ok"
-            if seconds <= 60
-            else ("over 60 s target" if seconds <= 90 else "OVER 90 s LIMIT")
-        )
+        flag = "ok" if seconds <= TARGET_S else "over the 60 s target"
         tr.write_line(f"{name:<40} {seconds:6.1f} s   target 60 s   {flag}")
+    tr.write_line(
+        f"machine speed: {machine_speed_ms():.1f} ms for the fixed torch workload "
+        "(200 x tanh((40,128) @ (128,128)), one thread; lower is faster)"
+    )

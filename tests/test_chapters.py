@@ -1,4 +1,4 @@
-"""Every chapter as executed for the build: no errors, pinned outputs, time budget.
+"""Every chapter as executed for the build: no errors, pinned outputs, times recorded.
 
 The chapters are executed once per ``make test``, in parallel, by
 ``tools/execute_chapters.py``, into jupyter-book's execution cache; the build renders those
@@ -6,6 +6,11 @@ outputs and these tests check them. Cells tagged ``nbval-check-output`` must pri
 ``tests/pinned_outputs.json`` records (after the substitutions in
 ``tests/output_sanitize.cfg``, which hide timings and addresses); regenerate the pins with
 ``tools/pin_outputs.py`` after changing such a cell on purpose.
+
+Time is a measurement, not a test: a slower machine must not fail by being slow. Each
+chapter's execution time is recorded and printed at the end of the run (``conftest.py``)
+next to a machine-speed figure; a hang is caught by the per-cell timeout in
+``_config.yml``.
 """
 
 from __future__ import annotations
@@ -21,8 +26,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TAG = "nbval-check-output"
 PINNED = json.loads((ROOT / "tests" / "pinned_outputs.json").read_text())
-TARGET_S = 60.0  # the book's promise: a chapter runs in a minute on a laptop CPU
-LIMIT_S = 90.0  # a hard failure
 
 
 def _tool():
@@ -77,13 +80,11 @@ def run(request):
     return request.param, *found
 
 
-def test_chapter_runs_within_its_time_budget(run, record_property):
+def test_chapter_execution_time_is_recorded(run, record_property):
+    # a measurement for the timing table, never a failure: see the module docstring
     path, _, seconds = run
+    assert seconds > 0, f"{path.name}: the cache records no execution time"
     record_property("chapter_seconds", (path.name, seconds))
-    assert seconds <= LIMIT_S, (
-        f"{path.name} took {seconds:.0f} s to execute; the limit is {LIMIT_S:.0f} s "
-        f"(the target {TARGET_S:.0f} s)"
-    )
 
 
 def test_pinned_outputs_are_reproduced(run):
@@ -136,3 +137,13 @@ def test_the_fingerprint_sees_a_change_to_the_package(tmp_path, monkeypatch):
 def test_the_executor_runs_the_toc_in_order():
     names = [p.stem for p in CHAPTERS]
     assert names == sorted(names) and len(names) >= 7
+
+
+def test_the_executor_takes_names_and_paths_and_rejects_unknown_ones():
+    ch5 = next(p for p in CHAPTERS if p.stem.startswith("05"))
+    for arg in [ch5.stem, ch5.name, f"chapters/{ch5.name}", str(ch5)]:
+        assert TOOL.chapter_name(arg, CHAPTERS) == ch5.stem, (
+            f"{arg!r} should name {ch5.stem}"
+        )
+    with pytest.raises(ValueError, match="no chapter called 'phase_portraits'"):
+        TOOL.chapter_name("phase_portraits", CHAPTERS)

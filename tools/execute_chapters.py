@@ -62,6 +62,20 @@ def toc_chapters() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
+def chapter_name(arg: str, chapters: list[Path]) -> str:
+    """The chapter ``arg`` names: a bare name, a file name or a path to it.
+
+    Raises ``ValueError`` naming the chapters when ``arg`` matches none of them.
+    """
+    stem = Path(arg).name.removesuffix(".ipynb")
+    stems = [p.stem for p in chapters]
+    if stem not in stems:
+        raise ValueError(
+            f"no chapter called {arg!r}; the chapters are: " + ", ".join(stems)
+        )
+    return stem
+
+
 def fingerprint() -> str:
     """A hash of what the chapters run besides their own cells."""
     digest = hashlib.sha256()
@@ -160,7 +174,11 @@ def run_in_order(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("chapters", nargs="*", help="names to run (default: the toc)")
+    parser.add_argument(
+        "chapters",
+        nargs="*",
+        help="chapters to run, by name (05_phase_portraits) or path (default: the toc)",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     os.environ.setdefault("NODEBOOK_CACHE", str(MODEL_CACHE))
@@ -178,7 +196,10 @@ def main() -> int:
         FINGERPRINT.write_text(current)
     chapters = toc_chapters()
     if args.chapters:
-        wanted = {name.removesuffix(".ipynb") for name in args.chapters}
+        try:
+            wanted = {chapter_name(arg, chapters) for arg in args.chapters}
+        except ValueError as error:
+            parser.error(str(error))
         chapters = [p for p in chapters if p.stem in wanted]
     todo = []
     for path in chapters:
