@@ -52,7 +52,7 @@ from nodebook.plots import (
     scatter_classes,
     use_book_style,
 )
-from nodebook.repro import seed_everything
+from nodebook.repro import generator, seed, seed_everything, seed_offset
 from nodebook.rollout import Windows, euler_maruyama, rk4_rollout, sample_windows
 from nodebook.solvers import (
     BOSH3,
@@ -130,6 +130,7 @@ __all__ = [
     "fit_order",
     "fixed_step_solver",
     "fused_odeint",
+    "generator",
     "glue",
     "implicit_step",
     "mackey_glass",
@@ -148,7 +149,9 @@ __all__ = [
     "sample_windows",
     "saved_tensors",
     "scatter_classes",
+    "seed",
     "seed_everything",
+    "seed_offset",
     "split_step",
     "torchdiffeq_solver",
     "train",

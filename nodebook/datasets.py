@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from nodebook.repro import generator
+
 
 def make_moons(
     n: int = 256, noise: float = 0.1, seed: int = 0
@@ -19,7 +21,7 @@ def make_moons(
         raise ValueError(f"n must be at least 2, got {n}")
     if noise < 0:
         raise ValueError(f"noise must be non-negative, got {noise}")
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     n0 = n // 2
     s0 = torch.rand(n0, generator=gen) * math.pi
     s1 = torch.rand(n - n0, generator=gen) * math.pi

@@ -25,6 +25,8 @@ from torchdiffeq import odeint
 
 from nodebook.fused import fused_odeint
 from nodebook.models import ConditionedField
+from nodebook.repro import generator, seed_offset
+from nodebook.repro import seed as seed_of
 from nodebook.rollout import sample_windows
 from nodebook.solvers import odeint_fixed
 from nodebook.systems import FitzHughNagumo
@@ -51,7 +53,7 @@ def fhn_data(n_traj: int = 40, n_samples: int = 80, seed: int = 0) -> FHNData:
     """
     if n_traj < 2 or n_samples < 2:
         raise ValueError("need at least 2 trajectories of at least 2 samples")
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     half = n_traj // 2
     current = torch.cat(
         [torch.full((half,), CURRENTS[0]), torch.full((n_traj - half,), CURRENTS[1])]
@@ -83,11 +85,11 @@ def fhn_data(n_traj: int = 40, n_samples: int = 80, seed: int = 0) -> FHNData:
 def fhn_model(seed: int = 0, time_input: bool = False) -> ConditionedField:
     """The shared MLP ``(v, w, I) -> 2``: 17,282 parameters (17,410 with a time input).
 
-    Chapter 4. The initial weights depend on ``seed`` alone; the global random
-    generator is left as it was.
+    Chapter 4. The initial weights depend on ``seed`` alone (through :func:`nodebook.seed`,
+    so ``$NODEBOOK_SEED`` shifts it); the global random generator is left as it was.
     """
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(seed_of(seed))
         return ConditionedField(
             2, param_dim=1, hidden=128, n_hidden=2, time_input=time_input
         )
@@ -199,7 +201,7 @@ def train_fhn(
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=recipe.lr, total_steps=recipe.steps
         )
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     n = data.y.shape[0] - 1
     record = TrainingRecord()
     start = time.perf_counter()
@@ -267,9 +269,16 @@ CACHE_VERSION = 2
 
 
 def cache_path() -> Path:
-    """Where trained models are cached: ``$NODEBOOK_CACHE`` or ``~/.cache/nodebook``."""
+    """Where trained models are cached: ``$NODEBOOK_CACHE`` or ``~/.cache/nodebook``.
+
+    One file per seed offset (``$NODEBOOK_SEED``): a chapter run under another seed
+    never reads models trained under this one.
+    """
     root = os.environ.get("NODEBOOK_CACHE") or Path.home() / ".cache" / "nodebook"
-    return Path(root) / "fhn_models.pt"
+    offset = seed_offset()
+    return Path(root) / (
+        "fhn_models.pt" if offset == 0 else f"fhn_models_seed{offset}.pt"
+    )
 
 
 def save_models(models: dict[str, ConditionedField]) -> Path:

@@ -67,6 +67,22 @@ def test_only_toc_files_are_built_and_executed_with_a_cache():
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_seed_goes_through_nb_seed(path):
+    """``tools/seed_sweep.py`` shifts seeds with ``$NODEBOOK_SEED``: a literal seed
+    (``torch.manual_seed(0)``, ``torch.Generator().manual_seed(5)``,
+    ``np.random.default_rng(1)``) would stay where it is and hide a seed-dependent claim."""
+    literal = re.compile(r"(manual_seed|default_rng|random\.seed)\(\s*\d")
+    for cell in cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        for line in source(cell).splitlines():
+            assert not literal.search(line), (
+                f"{path.name}, cell {cell.get('id')}: write the seed as nb.seed(k) "
+                f"or nb.generator(k): {line.strip()}"
+            )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_first_cell_installs_on_colab_only_from_the_configured_repository(path):
     first = cells(path)[0]
     text = source(first)

@@ -67,6 +67,44 @@ def test_seed_everything_bad_input(seed, threads):
         nb.seed_everything(seed, threads=threads)
 
 
+def test_the_seed_offset_shifts_every_seed(monkeypatch):
+    monkeypatch.delenv("NODEBOOK_SEED", raising=False)
+    assert nb.seed_offset() == 0 and nb.seed(3) == 3
+    base = (nb.make_moons(8, seed=1)[0], nb.fhn.fhn_model(2).net[0].weight)
+    a = torch.rand(3, generator=nb.generator(5))
+    monkeypatch.setenv("NODEBOOK_SEED", "2")
+    assert nb.seed(3) == 5 and nb.seed(np.int64(3)) == 5
+    assert torch.equal(torch.rand(3, generator=nb.generator(3)), a), (
+        "generator(3) under offset 2 should be generator(5) without one"
+    )
+    assert not torch.equal(nb.make_moons(8, seed=1)[0], base[0]), (
+        "make_moons should follow the offset"
+    )
+    assert not torch.equal(nb.fhn.fhn_model(2).net[0].weight, base[1]), (
+        "fhn_model's initial weights should follow the offset"
+    )
+    assert nb.fhn.cache_path().name == "fhn_models_seed2.pt", (
+        "models trained under another seed need a cache file of their own"
+    )
+    monkeypatch.setenv("NODEBOOK_SEED", "0")
+    assert torch.equal(nb.make_moons(8, seed=1)[0], base[0])
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5"])
+def test_a_bad_seed_offset_is_named(monkeypatch, value):
+    monkeypatch.setenv("NODEBOOK_SEED", value)
+    with pytest.raises(
+        ValueError, match="NODEBOOK_SEED must be a non-negative integer"
+    ):
+        nb.seed(0)
+
+
+@pytest.mark.parametrize("k", [-1, 1.5, True, "0"])
+def test_a_bad_seed_is_named(k):
+    with pytest.raises(ValueError, match="a seed must be a non-negative int"):
+        nb.seed(k)
+
+
 def test_import_has_no_side_effects():
     import subprocess
     import sys
