@@ -14,6 +14,7 @@ page shows is found before a reader's machine finds it.
   under the same offset.
 - Cells run with errors allowed: every failing assert of a chapter is reported, not only
   the first, with its chapter, cell and message.
+- Each executed notebook is kept as ``_build/seed_sweep/seed<k>/<chapter>.ipynb``.
 - The glued values that moved most from the seed-0 execution (the build's cached one, or a
   run with offset 0 when ``--seeds`` includes 0) are listed per chapter.
 
@@ -28,6 +29,7 @@ import argparse
 import math
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -38,6 +40,8 @@ import execute_chapters as ex
 import nbformat
 
 OUT = ex.ROOT / "_build" / "seed_sweep"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+ARROW = re.compile(r"\s*-+>\s*\d+\s(.*)")  # IPython's "----> 6 assert ..."
 TOP = 6  # glued values listed per chapter
 
 
@@ -61,8 +65,20 @@ def failures(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 message = f"{out['ename']}: {out['evalue']}".strip().rstrip(":")
+                if not out["evalue"]:  # a bare assert: show the line that raised
+                    message += f" at `{raised_line(out.get('traceback', []))}`"
                 found.append((cell.get("id", "?"), message))
     return found
+
+
+def raised_line(traceback: list[str]) -> str:
+    """The source line IPython marks with an arrow in a traceback, without colours."""
+    for frame in traceback:
+        for line in ANSI.sub("", frame).splitlines():
+            marked = ARROW.match(line)
+            if marked:
+                return marked.group(1).strip()
+    return "?"
 
 
 def glued(nb: nbformat.NotebookNode) -> dict[str, float]:
@@ -70,8 +86,9 @@ def glued(nb: nbformat.NotebookNode) -> dict[str, float]:
     values = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = out.get("data", {}).get("text/plain")
+            record = out.get("metadata", {}).get("scrapbook", {})
+            name, prefix = record.get("name"), record.get("mime_prefix", "")
+            text = out.get("data", {}).get(f"{prefix}text/plain")
             if name is None or text is None:
                 continue
             try:
@@ -145,6 +162,9 @@ def main() -> int:
             flush=True,
         )
         results[path.stem][seed] = result
+        executed = OUT / f"seed{seed}" / path.name
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(result["nb"], executed)
     lines = [f"# Seed sweep over offsets {args.seeds}", ""]
     total = 0
     for path in chapters:
