@@ -14,8 +14,9 @@ derived in chapter 4 (the discrete counterpart of chapter 3's continuous adjoint
   ``kbar_i = dt * b_i * ybar`` and each stage, latest first, pulls its
   vector-Jacobian product ``Ybar_i = J_i^T kbar_i`` into ``ybar`` and into the earlier
   stages it was built from (``kbar_j += dt * a_ij * Ybar_i``);
-- the weight gradients, sums over every stage of every step, are formed at the end in
-  one matrix product per layer instead of one per stage.
+- the weight gradients, sums over every stage of every step, are formed a few steps
+  at a time, in one matrix product per layer for all the stages of those steps,
+  instead of one per stage.
 
 The values and gradients equal autograd's through the same tableau (tested to 1e-12 in
 float64); only the order of floating-point additions differs.
@@ -28,34 +29,18 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from nodebook._validate import as_float_tensor, require_finite, time_grid
 from nodebook.models import BoundField, ConditionedField
 from nodebook.solvers import TABLEAUX, ButcherTableau
 
-__all__ = ["fused_odeint"]
+__all__ = ["SUPPORTED", "fused_odeint"]
 
-# The stage buffers of a training step are large (13 MB for chapter 4's epoch) and the
-# same size every step. Allocated afresh each time they come back from the operating
-# system as untouched pages, and on this book's machines faulting them in costs about a
-# third of the forward pass; so a backward pass hands them back here for the next
-# forward pass of the same shape. A buffer is handed back only once its backward pass
-# has run, and autograd's version counters reject a graph whose saved buffer was
-# overwritten (a second backward pass of a retained graph), so reuse cannot go unseen.
-_SPARE: dict[tuple[tuple[int, ...], torch.dtype, torch.device], list[torch.Tensor]] = {}
-_SPARE_PER_SHAPE = 2
-
-
-def _buffer(shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-    spare = _SPARE.get((shape, like.dtype, like.device))
-    return spare.pop() if spare else like.new_empty(shape)
-
-
-def _recycle(*buffers: torch.Tensor) -> None:
-    for b in buffers:
-        spare = _SPARE.setdefault((tuple(b.shape), b.dtype, b.device), [])
-        if len(spare) < _SPARE_PER_SHAPE:
-            spare.append(b)
+# Buffers are allocated afresh for every rollout. An earlier version kept the stage
+# buffers of a finished backward pass for the next rollout of the same shape; measured on
+# 50 epochs of chapter 4's published recipe it saved nothing (the allocator already
+# reuses freed blocks), and it could hand one buffer to two live graphs.
 
 
 @dataclass(frozen=True)
@@ -104,20 +89,105 @@ def _stages_used(tableau: ButcherTableau) -> tuple[int, ...]:
     return tuple(i for i in range(s) if used[i])
 
 
+SUPPORTED = (
+    "nb.ConditionedField's own tanh MLP: Linear, Tanh (, Dropout), ..., Linear, with "
+    "biases, equal hidden widths, one dropout rate after every Tanh or none, and no "
+    "hooks; use nb.odeint_fixed(field.at(p), y0, t, method) for any other field"
+)
+
+
+def _unsupported(what: str) -> ValueError:
+    return ValueError(
+        f"fused_odeint cannot run this field exactly ({what}); it runs {SUPPORTED}"
+    )
+
+
+def _has_hooks(module: nn.Module) -> bool:
+    names = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
+    names += ("_backward_pre_hooks",)
+    return any(getattr(module, name, None) for name in names)
+
+
 def _linear_layers(field: ConditionedField) -> tuple[list[nn.Linear], float]:
-    """The Linear layers of the field's tanh MLP and its dropout rate when training."""
+    """The Linear layers of the field's tanh MLP and its dropout rate when training.
+
+    The kernel computes ``ConditionedField.forward`` of an ``nb.MLP`` without calling
+    any module, so anything that would change what calling the field computes (an
+    overridden ``forward``, another activation, a hook, a subclass of a layer) would be
+    silently ignored: such a field is refused instead.
+    """
+    if type(field).forward is not ConditionedField.forward:
+        raise _unsupported(f"{type(field).__name__} overrides forward")
+    net = field.net
+    if (
+        not isinstance(net, nn.Sequential)
+        or type(net).forward is not nn.Sequential.forward
+    ):
+        raise _unsupported(f"its net is a {type(net).__name__}, not an nn.Sequential")
+    global_hooks = nn.modules.module
+    if any(_has_hooks(m) for m in field.modules()) or any(
+        getattr(global_hooks, name, None)
+        for name in (
+            "_global_forward_hooks",
+            "_global_forward_pre_hooks",
+            "_global_backward_hooks",
+            "_global_backward_pre_hooks",
+        )
+    ):
+        raise _unsupported("a hook is registered on it or on every module")
+    modules = list(net)
+    names = [type(m).__name__ for m in modules]
     layers: list[nn.Linear] = []
-    dropout = 0.0
-    for module in field.net:
-        if isinstance(module, nn.Linear):
-            layers.append(module)
-        elif isinstance(module, nn.Dropout):
-            dropout = module.p if field.training else 0.0
-        elif not isinstance(module, nn.Tanh):
-            raise ValueError(
-                f"fused_odeint supports tanh MLPs only, found {type(module).__name__}"
+    rates: list[float] = []
+    k = 0
+    while k < len(modules):
+        m = modules[k]
+        if type(m) is not nn.Linear:
+            raise _unsupported(
+                f"layer {k} is a {names[k]} where a Linear belongs: {names}"
             )
-    return layers, dropout
+        if m.bias is None:
+            raise _unsupported(f"the Linear layer {k} has no bias")
+        if layers and m.in_features != layers[-1].out_features:
+            raise _unsupported(
+                f"layer {k} takes {m.in_features} inputs, not {layers[-1].out_features}"
+            )
+        layers.append(m)
+        k += 1
+        if k == len(modules):
+            break
+        if type(modules[k]) is not nn.Tanh:
+            raise _unsupported(
+                f"layer {k} is a {names[k]} where a Tanh belongs: {names}"
+            )
+        k += 1
+        if k < len(modules) and type(modules[k]) is nn.Dropout:
+            rates.append(float(modules[k].p))
+            k += 1
+        else:
+            rates.append(0.0)
+    if type(modules[-1]) is not nn.Linear:
+        raise _unsupported(
+            f"it ends with a {names[-1]} where a Linear belongs: {names}"
+        )
+    n_hidden = len(layers) - 1
+    if n_hidden < 1:
+        raise _unsupported("it has no hidden layer")
+    widths = {layer.out_features for layer in layers[:-1]}
+    if len(widths) != 1:
+        raise _unsupported(f"its hidden widths differ: {sorted(widths)}")
+    if len(set(rates)) != 1:
+        raise _unsupported(f"its dropout rates differ between layers: {rates}")
+    expected_in = field.state_dim + field.param_dim + int(field.time_input)
+    if (
+        layers[0].in_features != expected_in
+        or layers[-1].out_features != field.state_dim
+    ):
+        raise _unsupported(
+            f"its net maps {layers[0].in_features} -> {layers[-1].out_features}, "
+            f"the field needs {expected_in} -> {field.state_dim}"
+        )
+    return layers, (rates[0] if field.training else 0.0)
 
 
 def fused_odeint(
@@ -157,11 +227,20 @@ def fused_odeint(
         The states at ``t``. Gradients flow to ``y0``, ``p`` and the field's weights;
         the time grid is treated as data (no gradient).
 
+    Only what the kernel computes exactly is accepted: ``ConditionedField``'s own
+    ``forward`` on an ``nb.MLP``-shaped net (see :data:`SUPPORTED`), in float32 or
+    float64, with the time grid as data. The grid is converted to ``y0``'s dtype before
+    it is checked, since that is the dtype the steps are taken in. A second derivative
+    (``create_graph=True``) is refused: the backward pass is written by hand.
+
     Raises:
-        ValueError: for an unknown method, a field that is not a tanh MLP,
-            a state or parameters of the wrong shape, a non-finite ``y0``, or a time grid
-            that is not strictly monotone.
-        TypeError: if ``y0`` or ``t`` is not a floating-point tensor.
+        ValueError: for an unknown method, a field the kernel cannot run exactly (an
+            overridden ``forward``, another layer or activation, a hook, a Linear
+            without bias, unequal hidden widths or dropout rates), a state or
+            parameters of the wrong shape, a non-finite ``y0``, a time grid that is not
+            strictly monotone in ``y0``'s dtype, or one that requires a gradient.
+        TypeError: if ``y0`` or ``t`` is not a floating-point tensor, or ``y0`` is not
+            float32 or float64.
     """
     if isinstance(field, BoundField):
         if p is not None:
@@ -178,9 +257,23 @@ def fused_odeint(
     if method not in TABLEAUX:
         raise ValueError(f"unknown method {method!r}; choose one of {sorted(TABLEAUX)}")
     layers, dropout = _linear_layers(field)
+    y0 = as_float_tensor(y0, "y0")
+    if y0.dtype not in (torch.float32, torch.float64):
+        raise TypeError(
+            f"fused_odeint computes in float32 or float64; y0 is {y0.dtype}"
+        )
     t = as_float_tensor(t, "t")
+    if t.requires_grad:
+        raise ValueError(
+            "fused_odeint treats the time grid as data and gives it no gradient, but "
+            "t requires one; use nb.odeint_fixed to differentiate with respect to t, "
+            "or pass t.detach()"
+        )
     if t.dim() not in (1, 2):
         raise ValueError(f"t must be 1-D, or (len, batch); got shape {tuple(t.shape)}")
+    # the steps are taken in y0's dtype: the grid is checked as it will be stepped
+    # (float64 times of 1e7 + 0.5 k are 1e7 and 1e7 + 1 in float32)
+    t = t.to(y0.dtype)
     # the checks every integrator makes, on the (first) time grid
     y0, _, _ = time_grid(y0, t if t.dim() == 1 else t[:, 0])
     unbatched = y0.dim() == 1
@@ -191,7 +284,7 @@ def fused_odeint(
             f"got {tuple(y0.shape)}"
         )
     batch = y.shape[0]
-    times = _grid(t, batch).to(y.dtype)
+    times = _grid(t, batch)
     if field.param_dim:
         if p is None:
             raise ValueError(
@@ -286,13 +379,13 @@ def _forward(
     n_layers = len(hidden_t) + 1
     # one buffer per quantity; unbind gives every stage its slice in one call
     keep = 1.0 - plan.dropout
-    H = _buffer((n_layers, n_eval, batch, width), y0)
+    H = y0.new_empty((n_layers, n_eval, batch, width))
     # tanh' = 1 - H^2 is recomputed in the backward pass from H, which it reads anyway
     # (writing it here would double the memory traffic); with dropout the mask is in it
     # too, so then it is stored
     store_dh = save and keep < 1.0
-    dH = _buffer((n_layers, n_eval, batch, width), y0) if store_dh else H.new_empty(0)
-    Y = _buffer((n_eval, batch, d), y0)
+    dH = y0.new_empty((n_layers, n_eval, batch, width)) if store_dh else H.new_empty(0)
+    Y = y0.new_empty((n_eval, batch, d))
     h_at = [h.unbind(0) for h in H.unbind(0)]
     dh_at = [h.unbind(0) for h in dH.unbind(0)] if store_dh else []
     y_at = Y.unbind(0)
@@ -372,6 +465,7 @@ class _FusedRollout(torch.autograd.Function):
         return ys
 
     @staticmethod
+    @once_differentiable  # a hand-written backward: a second derivative is refused
     def backward(ctx: Any, grad_ys: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         plan: _Plan = ctx.plan
         times, p, Y, times_seen, H, dH, *weights = ctx.saved_tensors
@@ -472,5 +566,4 @@ class _FusedRollout(torch.autograd.Function):
         if not ctx.needs_input_grad[3]:
             p_grad = None
         grads = [g_ for pair in zip(grad_w, grad_b, strict=True) for g_ in pair]
-        _recycle(H, Y, *([dH] if dH.numel() else []))
         return (None, None, ybar, p_grad, *grads)

@@ -1,6 +1,7 @@
 """The fused rollout (chapter 4): autograd's values and gradients, by hand and faster."""
 
 import math
+import random
 
 import pytest
 import torch
@@ -241,18 +242,213 @@ def test_dropout_in_eval_mode_is_fine():
     assert torch.allclose(nb.fused_odeint(field, y0, t), want, atol=1e-12)
 
 
-def test_a_retained_graph_whose_buffers_were_reused_is_refused():
-    """Stage buffers are reused after a backward pass; autograd notices a second one."""
+def _autograd_reference(field, y0, t, p):
+    return nb.odeint_fixed(field.at(p), y0, t, "rk4")
+
+
+def test_a_retained_graph_gives_the_same_gradient_twice():
+    """No buffer of a live graph is handed to another rollout (issue 26, item 1)."""
     field = _field(1, False)
     y0 = torch.randn(3, 3, dtype=F64)
     p = torch.rand(3, 1, dtype=F64)
     t = torch.linspace(0, 1, 6, dtype=F64)
-    first = nb.fused_odeint(field, y0, t, p=p).sum()
-    first.backward(retain_graph=True)
-    nb.fused_odeint(field, y0 + 1, t, p=p).sum().backward()  # takes the buffers
-    nb.fused_odeint(field, y0 + 2, t, p=p)  # and writes into them
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-        first.backward()
+    params = list(field.parameters())
+    first = nb.fused_odeint(field, y0, t, p=p).pow(2).sum()
+    g1 = torch.autograd.grad(first, params, retain_graph=True)
+    for shift in (1, 2):  # rollouts of the same shape in between
+        nb.fused_odeint(field, y0 + shift, t, p=p).sum().backward()
+    g2 = torch.autograd.grad(first, params)
+    for a, b in zip(g1, g2, strict=True):
+        assert torch.equal(a, b), "a second backward of a retained graph changed"
+
+
+@pytest.mark.parametrize("probe", [False, True])
+def test_two_rollouts_of_one_shape_in_one_loss_match_autograd(probe):
+    """Also under chapter 3's memory probe, whose hooks skip autograd's version check."""
+    field = _field(1, False)
+    y0 = torch.randn(4, 3, dtype=F64)
+    p = torch.rand(4, 1, dtype=F64)
+    t = torch.linspace(0, 1, 6, dtype=F64)
+    params = list(field.parameters())
+
+    def loss(solve):
+        return solve(field, y0, t, p).pow(2).sum() + solve(field, -y0, t, p).sum()
+
+    # before: two backward passes of one retained graph (which once put its buffers
+    # on the spare list twice, for two later rollouts to share)
+    retained = nb.fused_odeint(field, y0, t, p=p).sum()
+    retained.backward(retain_graph=True)
+    retained.backward()
+    if probe:
+        with nb.saved_tensors():
+            got = torch.autograd.grad(
+                loss(lambda f, y, s, q: nb.fused_odeint(f, y, s, p=q)), params
+            )
+    else:
+        got = torch.autograd.grad(
+            loss(lambda f, y, s, q: nb.fused_odeint(f, y, s, p=q)), params
+        )
+    want = torch.autograd.grad(loss(_autograd_reference), params)
+    for a, b in zip(got, want, strict=True):
+        assert torch.allclose(a, b, rtol=0, atol=1e-12), (a - b).abs().max()
+
+
+class _OwnForward(nb.ConditionedField):
+    def forward(self, t, y, p=None):
+        return 2 * super().forward(t, y, p)
+
+
+class _OtherTanh(torch.nn.Tanh):
+    def forward(self, x):
+        return torch.tanh(2 * x)
+
+
+class _OtherLinear(torch.nn.Linear):
+    pass
+
+
+def _with_net(*modules, param_dim=1, cls=nb.ConditionedField):
+    field = cls(3, param_dim=param_dim, hidden=8, n_hidden=2).double()
+    if modules:
+        field.net = torch.nn.Sequential(*modules).double()
+    return field
+
+
+L, TANH = torch.nn.Linear, torch.nn.Tanh
+
+
+def _hooked(where):
+    field = _with_net()
+    target = field if where == "field" else field.net[0]
+    target.register_forward_hook(lambda module, args, out: out * 2)
+    return field
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        (_with_net(cls=_OwnForward), "overrides forward"),
+        (_with_net(L(4, 8), TANH(), L(8, 8), L(8, 3)), "where a Tanh belongs"),
+        (_with_net(L(4, 8), TANH(), L(8, 3), TANH()), "where a Linear belongs"),
+        (_with_net(L(4, 8), _OtherTanh(), L(8, 3)), "_OtherTanh where a Tanh"),
+        (_with_net(_OtherLinear(4, 8), TANH(), L(8, 3)), "where a Linear belongs"),
+        (_hooked("field"), "hook"),
+        (_hooked("layer"), "hook"),
+        (
+            _with_net(
+                L(4, 8),
+                TANH(),
+                torch.nn.Dropout(0.1),
+                L(8, 8),
+                TANH(),
+                torch.nn.Dropout(0.5),
+                L(8, 3),
+            ),
+            "dropout rates differ",
+        ),
+        (
+            _with_net(L(4, 8), torch.nn.Dropout(0.1), TANH(), L(8, 3)),
+            "where a Tanh belongs",
+        ),
+        (_with_net(L(4, 8), TANH(), L(8, 6), TANH(), L(6, 3)), "hidden widths differ"),
+        (_with_net(L(4, 8), TANH(), L(8, 3, bias=False)), "has no bias"),
+        (_with_net(L(4, 8), TANH(), L(8, 3), param_dim=2), "maps 4 -> 3"),
+    ],
+)
+def test_a_field_the_kernel_cannot_run_exactly_is_refused(field, message):
+    """Each of these ran before and gave wrong values or a raw error (issue 26, item 2)."""
+    y0 = torch.zeros(2, 3, dtype=F64)
+    t = torch.linspace(0, 1, 4, dtype=F64)
+    p = torch.zeros(2, field.param_dim, dtype=F64)
+    with pytest.raises(ValueError, match=message) as raised:
+        nb.fused_odeint(field, y0, t, p=p)
+    assert "nb.odeint_fixed" in str(raised.value), "the message names the way out"
+
+
+def test_a_subclass_that_keeps_forward_is_accepted():
+    class Named(nb.ConditionedField):
+        pass
+
+    field = _with_net(cls=Named)
+    y0 = torch.randn(2, 3, dtype=F64)
+    t = torch.linspace(0, 1, 4, dtype=F64)
+    p = torch.rand(2, 1, dtype=F64)
+    got = nb.fused_odeint(field, y0, t, p=p)
+    assert torch.allclose(got, _autograd_reference(field, y0, t, p), atol=1e-12)
+
+
+def test_a_time_grid_that_requires_grad_is_refused():
+    """It used to get no gradient and no warning (issue 26, item 3)."""
+    t = torch.linspace(0, 1, 4, dtype=F64).requires_grad_(True)
+    with pytest.raises(ValueError, match="treats the time grid as data"):
+        _bad(t=t)
+
+
+def test_the_grid_is_checked_in_the_dtype_it_is_stepped_in():
+    """float64 times 1e7 + 0.5 k collapse in float32 (issue 26, item 4)."""
+    field = nb.ConditionedField(3, param_dim=1, hidden=8)
+    t = 1e7 + 0.5 * torch.arange(5, dtype=F64)
+    with pytest.raises(ValueError, match="no zero steps"):
+        nb.fused_odeint(field, torch.zeros(2, 3), t, p=torch.zeros(2, 1))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_is_refused(dtype):
+    field = nb.ConditionedField(3, param_dim=1, hidden=8).to(dtype)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        nb.fused_odeint(
+            field,
+            torch.zeros(2, 3, dtype=dtype),
+            torch.linspace(0, 1, 4, dtype=dtype),
+            p=torch.zeros(2, 1, dtype=dtype),
+        )
+
+
+def test_a_second_derivative_is_refused_clearly():
+    """create_graph=True used to fail with an out= error (issue 26, item 7)."""
+    field = _field(1, False)
+    y0 = torch.randn(2, 3, dtype=F64, requires_grad=True)
+    p = torch.rand(2, 1, dtype=F64)
+    t = torch.linspace(0, 1, 4, dtype=F64)
+    (g,) = torch.autograd.grad(
+        nb.fused_odeint(field, y0, t, p=p).pow(2).sum(), [y0], create_graph=True
+    )
+    with pytest.raises(RuntimeError, match="differentiate twice"):
+        g.sum().backward()
+
+
+class _Rollout(torch.nn.Module):
+    """fused_odeint as a module, so that functional_call can swap in the weights."""
+
+    def __init__(self, field, t, method):
+        super().__init__()
+        self.field, self.t, self.method = field, t, method
+
+    def forward(self, y0, p):
+        return nb.fused_odeint(self.field, y0, self.t, p=p, method=self.method)
+
+
+def test_gradcheck_for_every_tableau_in_one_process_in_shuffled_order():
+    """The result must not depend on what ran before (issue 26)."""
+    order = sorted(nb.TABLEAUX)
+    random.Random(26).shuffle(order)
+    for method in order * 2:
+        rollout = _Rollout(
+            _field(1, True, hidden=4, seed=len(method)),
+            torch.linspace(0.2, 0.8, 4, dtype=F64),
+            method,
+        )
+        names = [name for name, _ in rollout.named_parameters()]
+        y0 = torch.randn(2, 3, dtype=F64, requires_grad=True)
+        p = torch.rand(2, 1, dtype=F64, requires_grad=True)
+        weights = [w.detach().clone().requires_grad_() for w in rollout.parameters()]
+
+        def run(y, q, *w, rollout=rollout, names=names):
+            return torch.func.functional_call(
+                rollout, dict(zip(names, w, strict=True)), (y, q)
+            )
+
+        assert torch.autograd.gradcheck(run, (y0, p, *weights)), method
 
 
 def test_repeated_training_steps_give_the_same_gradients_as_the_first():
