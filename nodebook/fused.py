@@ -398,18 +398,12 @@ def _forward(
     e = 0
     for n, dt in enumerate(steps):
         k: list[torch.Tensor] = []
-        y_new = y
         for i in stages:
-            # the stage input, written straight into its slot when it is kept
-            y_i = y
-            last = len(inputs[i]) - 1
-            for m, (j, a_ij) in enumerate(inputs[i]):
-                if save and m == last:
-                    y_i = torch.add(y_i, k[j], alpha=dt * a_ij, out=y_at[e])
-                else:
-                    y_i = torch.add(y_i, k[j], alpha=dt * a_ij)
-            if save and last < 0:
-                y_at[e].copy_(y_i)
+            # the stage input y + dt * sum_j a_ij k_j, the small increments summed before
+            # they meet y (as nb.odeint_fixed does: in float32, adding them into y one by
+            # one rounds each), written straight into its slot when it is kept
+            slot = y_at[e] if save else None
+            y_i = _step(y, dt, [(a_ij, k[j]) for j, a_ij in inputs[i]], slot)
             z = base
             if w_time is not None:
                 t_i = times[n] + c[i] * dt
@@ -423,13 +417,38 @@ def _forward(
                 if keep < 1.0:
                     _drop(h, dh_at[layer][e] if store_dh else None, keep)
             k.append(torch.addmm(b_last, h, w_last_t))
-            if b[i] != 0.0:
-                y_new = torch.add(y_new, k[i], alpha=dt * b[i])
             e += save
-        y = y_new
+        y = _step(
+            y, dt, [(b_i, k_i) for b_i, k_i in zip(b, k, strict=True) if b_i], None
+        )
         ys.append(y)
     times_seen = torch.stack(T) if T else y0.new_zeros(0)
     return torch.stack(ys), (Y, times_seen, H, dH)
+
+
+def _step(
+    y: torch.Tensor,
+    dt: float,
+    terms: list[tuple[float, torch.Tensor]],
+    out: torch.Tensor | None,
+) -> torch.Tensor:
+    """``y + dt * sum(w * k for w, k in terms)``, into ``out`` when given.
+
+    One term is one fused add; several are summed first, so that each small increment
+    is rounded once against the others instead of against ``y``.
+    """
+    if not terms:
+        return y if out is None else out.copy_(y)
+    if len(terms) == 1:
+        (w, total), alpha = terms[0], dt * terms[0][0]
+    else:
+        total = terms[0][1] * terms[0][0]
+        for w, k_j in terms[1:]:
+            total.add_(k_j, alpha=w)
+        alpha = dt
+    if out is None:
+        return torch.add(y, total, alpha=alpha)
+    return torch.add(y, total, alpha=alpha, out=out)
 
 
 def _drop(h: torch.Tensor, dh: torch.Tensor | None, keep: float) -> None:
