@@ -750,6 +750,71 @@ def check_rnn_rollout(rnn_rollout: Callable[..., torch.Tensor]) -> None:
     _passed("rnn_rollout matches y_(k+1) = y_k + g(y_k) for six steps of a batch.")
 
 
+def check_rk4_step_backward(rk4_step_backward: Callable[..., torch.Tensor]) -> None:
+    """Exercise 4.4: one step of RK4's discrete adjoint, from the last stage back."""
+    __tracebackhide__ = True
+    a = torch.tensor([[0.3, 1.2], [-1.1, 0.4]], dtype=torch.float64)
+
+    def f(t: torch.Tensor | float, y: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(y @ a) + 0.5 * math.sin(float(t)) * y
+
+    def vjp(t: torch.Tensor | float, y: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        with torch.enable_grad():
+            return torch.autograd.functional.vjp(lambda z: f(t, z), y, v)[1]
+
+    t, dt = 0.4, 0.3
+    y = torch.tensor([[1.0, -0.5], [0.2, 0.8], [-1.5, 0.1]], dtype=torch.float64)
+    ybar = torch.tensor([[0.7, 0.1], [-0.3, 1.0], [0.5, -0.6]], dtype=torch.float64)
+
+    def reference(chain: bool) -> torch.Tensor:
+        k1 = f(t, y)
+        y2 = y + dt / 2 * k1
+        k2 = f(t + dt / 2, y2)
+        y3 = y + dt / 2 * k2
+        k3 = f(t + dt / 2, y3)
+        y4 = y + dt * k3
+        c = 1.0 if chain else 0.0
+        bar4 = vjp(t + dt, y4, dt / 6 * ybar)
+        bar3 = vjp(t + dt / 2, y3, dt / 3 * ybar + c * dt * bar4)
+        bar2 = vjp(t + dt / 2, y2, dt / 3 * ybar + c * dt / 2 * bar3)
+        bar1 = vjp(t, y, dt / 6 * ybar + c * dt / 2 * bar2)
+        return ybar + bar1 + bar2 + bar3 + bar4
+
+    def rk4_step(z: torch.Tensor) -> torch.Tensor:
+        k1 = f(t, z)
+        k2 = f(t + dt / 2, z + dt / 2 * k1)
+        k3 = f(t + dt / 2, z + dt / 2 * k2)
+        k4 = f(t + dt, z + dt * k3)
+        return z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+    with torch.enable_grad():  # the answer: autograd through the whole step
+        z = y.clone().requires_grad_(True)
+        (want,) = torch.autograd.grad((rk4_step(z) * ybar).sum(), [z])
+    got = _call(
+        rk4_step_backward, "rk4_step_backward", f, vjp, t, y.clone(), dt, ybar.clone()
+    )
+    got = _tensor(got, "rk4_step_backward(f, vjp, t, y, dt, ybar)", like=want)
+
+    def near(x: torch.Tensor) -> bool:
+        return bool(torch.allclose(got, x, rtol=1e-9, atol=1e-11))
+
+    if near(reference(chain=False)):
+        _fail(
+            "each stage's cotangent also collects what later stages built from its slope: "
+            "kbar_3 gets dt * Ybar_4, kbar_2 gets dt/2 * Ybar_3, kbar_1 gets dt/2 * Ybar_2."
+        )
+    if near(want - ybar):
+        _fail(
+            "y_(n+1) = y_n + ..., so ybar_n starts from ybar_(n+1) itself: add it to the "
+            "four Ybar_i."
+        )
+    _close(got, want, "ybar_n", rtol=1e-9, atol=1e-11)
+    _passed(
+        "rk4_step_backward matches autograd through one RK4 step of a "
+        "time-dependent field."
+    )
+
+
 def check_field_agreement(field_agreement: Callable[..., tuple[float, float]]) -> None:
     """Exercise 4.3: mean cosine of the arrows and median length ratio."""
     __tracebackhide__ = True

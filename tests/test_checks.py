@@ -447,6 +447,40 @@ def field_agreement(pred, true):
     return float(cosine.mean()), float((pred.norm(dim=-1) / true.norm(dim=-1)).median())
 
 
+def rk4_step_backward(f, vjp, t, y, dt, ybar):
+    k1 = f(t, y)
+    y2 = y + dt / 2 * k1
+    k2 = f(t + dt / 2, y2)
+    y3 = y + dt / 2 * k2
+    k3 = f(t + dt / 2, y3)
+    y4 = y + dt * k3
+    bar4 = vjp(t + dt, y4, dt / 6 * ybar)
+    bar3 = vjp(t + dt / 2, y3, dt / 3 * ybar + dt * bar4)
+    bar2 = vjp(t + dt / 2, y2, dt / 3 * ybar + dt / 2 * bar3)
+    bar1 = vjp(t, y, dt / 6 * ybar + dt / 2 * bar2)
+    return ybar + bar1 + bar2 + bar3 + bar4
+
+
+def _rk4_backward_no_chain(f, vjp, t, y, dt, ybar):
+    # the tempting mistake: each stage's cotangent only dt * b_i * ybar
+    stages = [(t, y)]
+    k = f(t, y)
+    for c, a in [(0.5, 0.5), (0.5, 0.5), (1.0, 1.0)]:
+        stages.append((t + c * dt, y + a * dt * k))
+        k = f(*stages[-1])
+    weights = [1 / 6, 1 / 3, 1 / 3, 1 / 6]
+    return ybar + sum(
+        vjp(s, z, dt * b * ybar) for (s, z), b in zip(stages, weights, strict=True)
+    )
+
+
+def _rk4_backward_all_at_t(f, vjp, t, y, dt, ybar):
+    # stages evaluated at the step's start time
+    return rk4_step_backward(
+        lambda s, z: f(t, z), lambda s, z, v: vjp(t, z, v), t, y, dt, ybar
+    )
+
+
 def fhn_nullclines(v, current):
     return v - v**3 / 3 + current, (v + 0.7) / 0.8
 
@@ -484,6 +518,23 @@ def period_from_crossings(t, v):
             nb.checks.check_rnn_rollout,
             lambda g, y0, n: rnn_rollout(lambda y: 2 * g(y), y0, n),
             "off by up to",
+        ),
+        (nb.checks.check_rk4_step_backward, _rk4_backward_no_chain, "later stages"),
+        (
+            nb.checks.check_rk4_step_backward,
+            lambda *a: rk4_step_backward(*a) - a[-1],
+            "starts from ybar",
+        ),
+        (nb.checks.check_rk4_step_backward, _rk4_backward_all_at_t, "off by up to"),
+        (
+            nb.checks.check_rk4_step_backward,
+            lambda *a: rk4_step_backward(*a).float(),
+            "dtype",
+        ),
+        (
+            nb.checks.check_rk4_step_backward,
+            lambda *a: rk4_step_backward(*a).tolist(),
+            "torch.Tensor",
         ),
         (nb.checks.check_field_agreement, lambda p, t: (0.5, 1.0), "cosine"),
         (
@@ -536,6 +587,7 @@ REFERENCE_ANSWERS = [
     (nb.checks.check_mlp_parameters, mlp_parameters),
     (nb.checks.check_rnn_rollout, rnn_rollout),
     (nb.checks.check_field_agreement, field_agreement),
+    (nb.checks.check_rk4_step_backward, rk4_step_backward),
     (nb.checks.check_fhn_nullclines, fhn_nullclines),
     (nb.checks.check_find_fixed_point, find_fixed_point),
     (nb.checks.check_period_from_crossings, period_from_crossings),
