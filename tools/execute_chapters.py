@@ -76,6 +76,19 @@ def chapter_name(arg: str, chapters: list[Path]) -> str:
     return stem
 
 
+def selected(args: list[str], parser: argparse.ArgumentParser) -> list[Path]:
+    """The toc's chapters that ``args`` name (all when none); an unknown one is a usage
+    error of ``parser``."""
+    chapters = toc_chapters()
+    if not args:
+        return chapters
+    try:
+        wanted = {chapter_name(arg, chapters) for arg in args}
+    except ValueError as error:
+        parser.error(str(error))
+    return [p for p in chapters if p.stem in wanted]
+
+
 def fingerprint() -> str:
     """A hash of what the chapters run besides their own cells."""
     digest = hashlib.sha256()
@@ -194,13 +207,7 @@ def main() -> int:
         CACHE.mkdir(parents=True, exist_ok=True)
         cache = get_cache(str(CACHE))
         FINGERPRINT.write_text(current)
-    chapters = toc_chapters()
-    if args.chapters:
-        try:
-            wanted = {chapter_name(arg, chapters) for arg in args.chapters}
-        except ValueError as error:
-            parser.error(str(error))
-        chapters = [p for p in chapters if p.stem in wanted]
+    chapters = selected(args.chapters, parser)
     todo = []
     for path in chapters:
         try:

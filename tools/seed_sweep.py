@@ -144,13 +144,7 @@ def main() -> int:
     args = parser.parse_args()
     if any(s < 0 for s in args.seeds):
         parser.error(f"seed offsets must be non-negative, got {args.seeds}")
-    chapters = ex.toc_chapters()
-    if args.chapters:
-        try:
-            wanted = {ex.chapter_name(arg, chapters) for arg in args.chapters}
-        except ValueError as error:
-            parser.error(str(error))
-        chapters = [p for p in chapters if p.stem in wanted]
+    chapters = ex.selected(args.chapters, parser)
     jobs = [(p, s) for s in args.seeds for p in chapters]
     print(f"sweeping {len(chapters)} chapter(s) over seeds {args.seeds}")
     results: dict[str, dict[int, dict]] = {p.stem: {} for p in chapters}
