@@ -1,15 +1,15 @@
 # Quick start (see README.md):
 #   make book   install into .venv, execute the chapters, build the site into _build/html
 #   make test   install into .venv, then lint, execute the chapters, unit tests and checks of
-#               the executed chapters, the strict build, the site in a headless browser and
-#               the grader
+#               the executed chapters, the strict build, the site in a headless browser,
+#               the learner editions under nbval and the grader
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: install execute book test lint pytest site browser course-install course-test rebuild clean
+.PHONY: install execute book test lint pytest site browser course-install course-test rebuild clean learner nbval
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,24 @@ lint: install
 # prints the chapter timing report at the end.
 pytest: execute
 	$(BIN)/pytest
+
+# The learner edition of every chapter (learner/NN_name.ipynb), generated from the chapter;
+# commit the result (tests/test_learner.py fails when a committed edition is out of date).
+learner: install
+	$(BIN)/python tools/learner.py
+
+# Every learner edition run by nbval as a learner would, with the reference solutions filled
+# in and the pinned outputs of tests/pinned_outputs.json put into the cells tagged
+# nbval-check-output (copies under _build/learner_nbval; the committed editions stay clean).
+# Two notebooks at a time; chapter 5 reuses the models chapter 4 trained for the build.
+NBVAL_DIR := _build/learner_nbval
+nbval: execute
+	$(BIN)/python tools/learner.py --check
+	$(BIN)/python tools/learner.py --nbval-copies $(NBVAL_DIR)
+	NODEBOOK_CACHE=$(CURDIR)/_build/.nodebook_cache $(BIN)/pytest $(NBVAL_DIR) \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+		--nbval-sanitize-with tests/output_sanitize.cfg \
+		-n 2 --dist loadfile -p no:cacheprovider -o addopts=""
 
 # The built site in headless chromium (reuses the last build; `make test` builds first).
 # Pages are served from _build/html on a loopback port; math is typeset with Debian's
@@ -65,7 +83,7 @@ course-install: $(COURSE_STAMP)
 course-test: course-install
 	$(BIN)/pytest -m course tests/course
 
-test: lint pytest book site course-test
+test: lint pytest book site nbval course-test
 
 # Everything from scratch: the execution cache and the built pages.
 rebuild: clean book

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import resource
@@ -21,6 +22,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 
@@ -31,7 +33,6 @@ SOURCE, SUBMITTED, AUTOGRADED = HERE / "source", HERE / "submitted", HERE / "aut
 RELEASE, FEEDBACK, GRADES = HERE / "release", HERE / "feedback", HERE / "grades"
 MEMORY_LIMIT = 4 * 2**30  # bytes of address space for a student's kernel
 STUDENT_TIMEOUT = 600  # seconds for one student's whole notebook
-BOOK_ONLY = ("{solution-start}", "{solution-end}")
 
 
 def _nbgrader(*args: str, limit_memory: bool = False, timeout: float | None = None):
@@ -56,36 +57,29 @@ def _nbgrader(*args: str, limit_memory: bool = False, timeout: float | None = No
     )
 
 
+def _learner_module() -> ModuleType:
+    """The book's learner-edition generator (tools/learner.py), which this reuses."""
+    path = ROOT / "tools" / "learner.py"
+    spec = importlib.util.spec_from_file_location("learner", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load the learner-edition generator {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("learner", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def exercises_notebook(chapter: Path) -> nbformat.NotebookNode:
-    """The chapter's first two cells (Colab install, setup) and its exercises section."""
-    nb = nbformat.read(chapter, as_version=4)
-    setup = [c for c in nb.cells[:4] if c.cell_type == "code"][:2]
-    start = next(
-        i
-        for i, c in enumerate(nb.cells)
-        if "## Exercises" in c.source and c.cell_type == "markdown"
-    )
-    head = nb.cells[start].copy()
-    head.source = head.source[head.source.index("## Exercises") :]
-    title = nb.cells[1].source.splitlines()[0].lstrip("# ")
-    intro = nbformat.v4.new_markdown_cell(
-        f"# Exercises: {title}\n\nFrom the chapter `{chapter.name}` of *Neural ODEs, "
-        "executable*. Write your answers in the marked cells and run each check cell; "
-        "do not rename this notebook or edit the check cells."
-    )
-    cells = [intro, *setup, head]
-    for cell in nb.cells[start + 1 :]:
-        if cell.cell_type == "markdown" and any(m in cell.source for m in BOOK_ONLY):
-            continue  # the book's solution dropdown markers
-        cells.append(cell)
-    out = nbformat.v4.new_notebook(
-        cells=[c.copy() for c in cells], metadata=nb.metadata
+    """The chapter's exercises as the learner edition writes them, for nbgrader.
+
+    The same generator as the learner edition (``tools/learner.py``, ``part=
+    "exercises"``): the Colab cell, the chapter's setup cell, the exercises section with
+    the solution cells' ``### BEGIN/END SOLUTION`` markers kept for nbgrader to strip.
+    """
+    out = _learner_module().learner_notebook(
+        chapter, part="exercises", solutions="nbgrader"
     )
     for i, cell in enumerate(out.cells):
-        cell.id = f"x{i:03d}"
-        cell.pop("outputs", None) if cell.cell_type != "code" else cell.update(
-            outputs=[], execution_count=None
-        )
         if cell.cell_type == "code" and "nbgrader" not in cell.metadata:
             # setup cells are locked too, so a student cannot break them unnoticed
             cell.metadata["nbgrader"] = {

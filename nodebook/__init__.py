@@ -20,7 +20,7 @@ from nodebook.adjoint import (
     saved_tensors,
     torchdiffeq_solver,
 )
-from nodebook.book import glue
+from nodebook.book import glue, glued_text, show_glued
 from nodebook.datasets import make_moons
 from nodebook.fused import fused_odeint
 from nodebook.implicit import (
@@ -132,6 +132,7 @@ __all__ = [
     "fused_odeint",
     "generator",
     "glue",
+    "glued_text",
     "implicit_step",
     "mackey_glass",
     "make_moons",
@@ -152,6 +153,7 @@ __all__ = [
     "seed",
     "seed_everything",
     "seed_offset",
+    "show_glued",
     "split_step",
     "torchdiffeq_solver",
     "train",

@@ -216,15 +216,24 @@ def test_solutions_start_closed_and_open_on_click(visit, name):
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_launch_links_point_at_the_chapter_notebook(visit, name):
+def test_launch_and_download_links_open_the_learner_edition(visit, base_url, name):
     page, _ = visit(name)
     repo = CONFIG["repository"]["url"].removeprefix("https://github.com/")
     branch = CONFIG["repository"]["branch"]
+    edition = "learner/" + name.removeprefix("chapters/")
     hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
-    assert (
-        f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/{name}.ipynb" in hrefs
+    binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/{edition}.ipynb"
+    colab = (
+        f"https://colab.research.google.com/github/{repo}/blob/{branch}/{edition}.ipynb"
     )
-    assert (
-        f"https://colab.research.google.com/github/{repo}/blob/{branch}/{name}.ipynb"
-        in hrefs
+    assert binder in hrefs, f"no Binder link to the learner edition {edition}"
+    assert colab in hrefs, f"no Colab link to the learner edition {edition}"
+    download = f"{base_url}/{edition}.ipynb"
+    assert download in hrefs, f"the download button does not give {edition}.ipynb"
+    assert not [h for h in hrefs if h.endswith(f"{name}.ipynb")], (
+        "a link still opens the book's source notebook"
+    )
+    served = page.request.get(download)
+    assert served.ok and "nb.show_glued" in served.text(), (
+        f"{edition}.ipynb is not served as the learner edition"
     )
