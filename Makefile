@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: install execute book test lint pytest site browser course-install course-test rebuild clean learner nbval
+.PHONY: install execute book test lint pytest site browser course-install course-test rebuild clean learner nbval lab
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,17 +71,30 @@ browser:
 		echo "note: install chromium and libjs-mathjax (Debian) for the site tests"; \
 	fi
 
-# Instructor tooling (nbgrader) is an optional install; the course tests need it.
-COURSE_STAMP := $(VENV)/.course-stamp
+# Instructor tooling (nbgrader) lives in an environment of its own, .venv-course, so that
+# learners' JupyterLab (.venv) shows no nbgrader menus. It sees the book's environment
+# through a .pth file (site.addsitedir, so the editable nodebook is found too) and installs
+# only what nbgrader adds; its own packages come first on the path.
+COURSE_VENV := .venv-course
+COURSE_BIN := $(COURSE_VENV)/bin
+COURSE_STAMP := $(COURSE_VENV)/.course-stamp
 $(COURSE_STAMP): requirements-instructor.txt $(STAMP)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-instructor.txt
+	test -x $(COURSE_BIN)/python || $(PYTHON) -m venv $(COURSE_VENV)
+	book=$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"); \
+	own=$$($(COURSE_BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"); \
+	echo "import site; site.addsitedir('$$book')" > "$$own/book-environment.pth"
+	$(COURSE_BIN)/python -m pip install --disable-pip-version-check -q -r requirements-instructor.txt
 	touch $@
 
 course-install: $(COURSE_STAMP)
 
+# JupyterLab on the learner editions (after `make book`, or `make install` alone).
+lab: install
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) learner/
+
 # Release chapter 1's exercises, grade generated submissions of every kind of trouble.
 course-test: course-install
-	$(BIN)/pytest -m course tests/course
+	$(COURSE_BIN)/python -m pytest -m course tests/course
 
 test: lint pytest book site nbval course-test
 

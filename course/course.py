@@ -35,16 +35,31 @@ MEMORY_LIMIT = 4 * 2**30  # bytes of address space for a student's kernel
 STUDENT_TIMEOUT = 600  # seconds for one student's whole notebook
 
 
+def _jupyter_data_path() -> str:
+    """``$JUPYTER_PATH`` plus ``share/jupyter`` of each environment on ``sys.path``."""
+    folders = [f for f in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if f]
+    for entry in map(Path, sys.path):
+        share = (
+            entry.parents[2] / "share" / "jupyter" if len(entry.parents) > 2 else None
+        )
+        if entry.name == "site-packages" and share is not None and share.is_dir():
+            folders.append(str(share))
+    return os.pathsep.join(dict.fromkeys(folders))
+
+
 def _nbgrader(*args: str, limit_memory: bool = False, timeout: float | None = None):
     """Run one nbgrader command in the course directory, in its own process."""
 
     def limits() -> None:  # applied in the child: the kernel it starts inherits them
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
-    # nbgrader runs tools (alembic) from the environment's bin folder
+    # nbgrader runs tools (alembic) from the environment's bin folder, and nbconvert's
+    # templates come from the Jupyter data folders of every environment on the path
+    # (.venv-course sees the book's .venv through a .pth file)
     env = dict(
         os.environ,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        JUPYTER_PATH=_jupyter_data_path(),
     )
     return subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
