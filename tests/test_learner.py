@@ -26,7 +26,7 @@ learner = importlib.util.module_from_spec(_spec)
 sys.modules["learner"] = learner  # dataclasses look their module up
 _spec.loader.exec_module(learner)
 
-CHAPTERS = learner.chapters([])
+CHAPTERS = learner.chapters()
 EDITIONS = [learner.LEARNER / p.name for p in CHAPTERS]
 
 

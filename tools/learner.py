@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
 import json
 import re
 import shutil
@@ -39,6 +40,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
 import nbformat
@@ -449,7 +451,7 @@ def nbval_copy(chapter: Path, pins: dict[str, list[dict]]) -> nbformat.NotebookN
     too. The committed edition stays without outputs.
     """
     source = {c.id: c for c in nbformat.read(chapter, as_version=4).cells}
-    nb = nbformat.reads(dumps(learner_notebook(chapter)), as_version=4)
+    nb = learner_notebook(chapter)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -487,22 +489,23 @@ def dumps(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def chapters(names: Iterable[str]) -> list[Path]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    paths = [
-        ROOT / f"{c['file']}.ipynb"
-        for part in toc["parts"]
-        for c in part["chapters"]
-        if c["file"].startswith("chapters/")
-    ]
-    wanted = list(names)
-    if not wanted:
-        return paths
-    by_name = {p.stem: p for p in paths}
-    unknown = [n for n in wanted if Path(n).stem not in by_name]
-    if unknown:
-        raise SystemExit(f"unknown chapter(s) {unknown}; choose from {sorted(by_name)}")
-    return [by_name[Path(n).stem] for n in wanted]
+def _executor() -> ModuleType:
+    """The sibling ``tools/execute_chapters.py``: the book's one reading of the toc."""
+    if "execute_chapters" in sys.modules:
+        return sys.modules["execute_chapters"]
+    spec = importlib.util.spec_from_file_location(
+        "execute_chapters", Path(__file__).with_name("execute_chapters.py")
+    )
+    assert spec and spec.loader, "tools/execute_chapters.py is missing"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["execute_chapters"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def chapters() -> list[Path]:
+    """The chapters of the table of contents, in order."""
+    return _executor().toc_chapters()
 
 
 def _shown(path: Path) -> str:
@@ -522,13 +525,14 @@ def main(argv: list[str] | None = None) -> int:
         help="write the editions with solutions and pins filled in, for nbval",
     )
     args = parser.parse_args(argv)
+    paths = _executor().selected(args.chapters, parser)
     if args.nbval_copies:
-        for path in write_nbval_copies(args.nbval_copies, chapters(args.chapters)):
+        for path in write_nbval_copies(args.nbval_copies, paths):
             print(f"wrote {_shown(path)}")
         return 0
     bib = read_bibliography()
     stale = []
-    for path in chapters(args.chapters):
+    for path in paths:
         target = LEARNER / path.name
         text = dumps(learner_notebook(path, bib=bib))
         if args.check:
