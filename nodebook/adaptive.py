@@ -15,20 +15,19 @@ import torch
 
 from nodebook._validate import as_float_tensor, require_finite
 from nodebook.implicit import BACKWARD_EULER, ConvergenceError, implicit_step
-from nodebook.solvers import TABLEAUX, Field, _combine, rk_stages
+from nodebook.integrate.controller import (
+    MAX_FACTOR,
+    MIN_FACTOR,
+    SAFETY,
+    error_norm,
+    initial_step,
+)
+from nodebook.integrate.stats import StepLimitError
+from nodebook.integrate.steps import Field, rk_stages
+from nodebook.integrate.steps import combine as _combine
+from nodebook.integrate.tableaux import TABLEAUX
 
-SAFETY = 0.9
-"""Aim a little below the largest step the error estimate allows, to avoid rejections."""
-MIN_FACTOR, MAX_FACTOR = 0.2, 10.0
-"""Bounds on the step-size change per step: a single odd estimate cannot derail the run."""
-
-
-class StepLimitError(RuntimeError):
-    """An adaptive solve needed more steps than allowed, or its step size underflowed.
-
-    Introduced in chapter 2: on a stiff problem an explicit method keeps shrinking its
-    step for stability, not accuracy, and meets this limit.
-    """
+__all__ = ["AdaptiveSolution", "StepLimitError", "error_norm", "odeint_adaptive"]
 
 
 @dataclass(frozen=True)
@@ -68,19 +67,6 @@ class AdaptiveSolution:
 
 
 ADAPTIVE_METHODS = ("bosh3", "dopri5", "backward_euler")
-
-
-def error_norm(
-    err: torch.Tensor, y0: torch.Tensor, y1: torch.Tensor, rtol: float, atol: float
-) -> float:
-    """Root-mean-square of ``err / (atol + rtol * max(|y0|, |y1|))``; accept if <= 1.
-
-    Introduced in chapter 2; the same norm torchdiffeq and scipy use.
-    """
-    # the norm only steers the step size: keep it out of the autograd graph
-    err, y0, y1 = err.detach(), y0.detach(), y1.detach()
-    scale = atol + rtol * torch.maximum(y0.abs(), y1.abs())
-    return float(((err / scale) ** 2).mean().sqrt())
 
 
 def odeint_adaptive(
@@ -135,7 +121,7 @@ def odeint_adaptive(
     y = y0
     f_y = f(torch.tensor(t, dtype=dtype), y)
     nfe, jacobians = 1, 0
-    dt = dt0 if dt0 is not None else _initial_step(y0, f_y, t1 - t0, rtol, atol)
+    dt = dt0 if dt0 is not None else initial_step(y0, f_y, t1 - t0, rtol, atol)
     ts, ys, rejected_t, rejected_dt = [t0], [y0], [], []
 
     for _ in range(max_steps):
@@ -209,15 +195,3 @@ def odeint_adaptive(
         jacobians=jacobians,
         method=method,
     )
-
-
-def _initial_step(
-    y0: torch.Tensor, f0: torch.Tensor, span: float, rtol: float, atol: float
-) -> float:
-    """A first step that moves ``y`` by about one tolerance unit (Hairer et al., II.4)."""
-    y0, f0 = y0.detach(), f0.detach()
-    scale = atol + rtol * y0.abs()
-    d0 = float(((y0 / scale) ** 2).mean().sqrt())
-    d1 = float(((f0 / scale) ** 2).mean().sqrt())
-    dt = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
-    return min(dt, span)

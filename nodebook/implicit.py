@@ -13,93 +13,28 @@ network.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
 
-import numpy as np
 import torch
 
 from nodebook._validate import time_grid
-from nodebook.solvers import Field, _check_dt
+from nodebook.integrate.steps import ConvergenceError, Field, newton_solve
+from nodebook.integrate.tableaux import BACKWARD_EULER, TRAPEZOID, ThetaMethod
 
+__all__ = [
+    "BACKWARD_EULER",
+    "IMPLICIT_METHODS",
+    "TRAPEZOID",
+    "ConvergenceError",
+    "ThetaMethod",
+    "implicit_step",
+    "newton_solve",
+    "odeint_implicit",
+]
 
-class ConvergenceError(RuntimeError):
-    """Newton's method did not converge within its iteration limit. Chapter 2."""
-
-
-@dataclass(frozen=True)
-class ThetaMethod:
-    """An implicit method of the theta family, fixed by the weight ``w`` of the end slope.
-
-    Introduced in chapter 2.
-    """
-
-    name: str
-    w: float
-    order: int
-
-    def amplification(self, z: np.ndarray | complex) -> np.ndarray:
-        """The stability function ``R(z) = (1 + (1 - w) z) / (1 - w z)``, ``z = dt * lam``."""
-        z = np.asarray(z, dtype=complex)
-        return (1.0 + (1.0 - self.w) * z) / (1.0 - self.w * z)
-
-
-BACKWARD_EULER = ThetaMethod("backward_euler", w=1.0, order=1)
-TRAPEZOID = ThetaMethod("trapezoid", w=0.5, order=2)
 IMPLICIT_METHODS: dict[str, ThetaMethod] = {
     m.name: m for m in (BACKWARD_EULER, TRAPEZOID)
 }
-
-
-def newton_solve(
-    residual: Callable[[torch.Tensor], torch.Tensor],
-    z0: torch.Tensor,
-    tol: float = 1e-10,
-    max_iter: int = 20,
-) -> tuple[torch.Tensor, int]:
-    """Solve ``residual(z) = 0`` by Newton's method from the guess ``z0``.
-
-    Introduced in chapter 2. The Jacobian of the residual is built with autograd over the
-    flattened state, a dense ``n x n`` matrix: right for the small systems of this book
-    (a production solver would exploit sparsity and reuse the Jacobian across steps).
-
-    Returns:
-        The solution (shape of ``z0``) and the number of iterations used.
-
-    Raises:
-        ConvergenceError: if the update does not fall below ``tol * (1 + max|z|)`` within
-            ``max_iter`` iterations, the Jacobian is singular, or the iterate becomes
-            non-finite.
-    """
-    shape = z0.shape
-
-    def flat_residual(z_flat: torch.Tensor) -> torch.Tensor:
-        return residual(z_flat.reshape(shape)).reshape(-1)
-
-    z = z0.reshape(-1)
-    for iteration in range(1, max_iter + 1):
-        r = flat_residual(z)
-        jac = torch.autograd.functional.jacobian(flat_residual, z.detach())
-        try:
-            delta = torch.linalg.solve(jac, r)
-        except torch.linalg.LinAlgError:
-            raise ConvergenceError(
-                f"Newton's method met a singular Jacobian at iteration {iteration}; "
-                "try a smaller step size"
-            ) from None
-        z = z - delta
-        if not bool(torch.isfinite(z).all()):
-            raise ConvergenceError(
-                f"Newton's method produced non-finite values after {iteration} "
-                "iterations; try a smaller step size"
-            )
-        size = float(delta.detach().abs().max())
-        if size <= tol * (1.0 + float(z.detach().abs().max())):
-            return z.reshape(shape), iteration
-    raise ConvergenceError(
-        f"Newton's method did not converge in {max_iter} iterations (last update "
-        f"{size:.3g}); try a smaller step size"
-    )
 
 
 def implicit_step(
@@ -119,7 +54,8 @@ def implicit_step(
     Returns:
         The new state and the number of Newton iterations.
     """
-    _check_dt(dt)
+    if not (math.isfinite(dt) and dt > 0):
+        raise ValueError(f"the step size dt must be finite and positive, got {dt}")
     if f0 is None and method.w != 1.0:
         f0 = f(t, y)
     explicit_part = y if method.w == 1.0 else y + dt * (1.0 - method.w) * f0

@@ -10,6 +10,7 @@ step cheap and the loss well conditioned.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -102,8 +103,10 @@ def euler_maruyama(
     """
     y0 = as_float_tensor(y0, "y0")
     require_finite(y0, "y0")
-    if n_steps < 1 or not dt > 0:
-        raise ValueError(f"need n_steps >= 1 and dt > 0, got {n_steps} and {dt}")
+    if n_steps < 1 or not (math.isfinite(dt) and dt > 0):
+        raise ValueError(
+            f"need n_steps >= 1 and a finite dt > 0, got {n_steps} and {dt}"
+        )
     sigma = torch.as_tensor(sigma, dtype=y0.dtype)
     ys, y = [y0], y0
     for k in range(n_steps):

@@ -73,7 +73,10 @@ def submissions(source: Path, released: Path, folder: Path) -> None:
     save("loops_forever", prepend_to_first_solution("while True:\n    pass"))
     save(
         "memory_hog",
-        prepend_to_first_solution("hog = [bytearray(10**8) for _ in range(1000)]"),
+        # one request past the kernel's 4 GiB limit (fits in this machine's memory, so
+        # only the limit refuses it): refused at once, where filling the limit 100 MB at a
+        # time took 13 s here, past the tests' 10 s cell timeout
+        prepend_to_first_solution("hog = bytearray(8 * 2**30)"),
     )
     save("sys_exit", prepend_to_first_solution("import sys\nsys.exit(3)"))
     save("os_exit", prepend_to_first_solution("import os\nos._exit(1)"))
