@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
+import torchdiffeq
 from torch import nn
 from torch.utils.checkpoint import checkpoint
-from torchdiffeq import odeint
 
 from nodebook._validate import time_grid
+from nodebook.integrate import METHODS, odeint
 from nodebook.solvers import Field
 
 Solve = Callable[[Field, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -34,7 +35,7 @@ def torchdiffeq_solver(method: str = "dopri5", **kwargs: object) -> Solve:
     """A :data:`Solve` that calls torchdiffeq's ``odeint`` with fixed options. Chapter 3."""
 
     def solve(f: Field, y0: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return odeint(f, y0, t, method=method, **kwargs)
+        return torchdiffeq.odeint(f, y0, t, method=method, **kwargs)
 
     return solve
 
@@ -42,9 +43,14 @@ def torchdiffeq_solver(method: str = "dopri5", **kwargs: object) -> Solve:
 def fixed_step_solver(method: str = "rk4", steps_per_interval: int = 10) -> Solve:
     """A :data:`Solve` with nodebook's fixed-step methods, ``steps_per_interval`` equal
     steps between consecutive output times (forward or backward). Chapter 3.
-    """
-    from nodebook.solvers import odeint_fixed
 
+    The gradient functions of chapter 3 (:func:`adjoint_odeint`,
+    :func:`checkpointed_odeint`) take any ``solve(f, y0, t)`` as a strategy: this one,
+    :func:`torchdiffeq_solver`, or ``functools.partial(nb.odeint, method=...)``.
+    """
+    fixed = [n for n, m in METHODS.items() if not m.adaptive and m.kind != "splitting"]
+    if method not in fixed:
+        raise ValueError(f"method must be a fixed-step method {fixed}, got {method!r}")
     if steps_per_interval < 1:
         raise ValueError(f"steps_per_interval must be >= 1, got {steps_per_interval}")
 
@@ -52,7 +58,7 @@ def fixed_step_solver(method: str = "rk4", steps_per_interval: int = 10) -> Solv
         ys = [y0]
         for t_a, t_b in itertools.pairwise(t):
             grid = torch.linspace(0.0, 1.0, steps_per_interval + 1, dtype=t.dtype)
-            ys.append(odeint_fixed(f, ys[-1], t_a + (t_b - t_a) * grid, method)[-1])
+            ys.append(odeint(f, ys[-1], t_a + (t_b - t_a) * grid, method=method)[-1])
         return torch.stack(ys)
 
     return solve

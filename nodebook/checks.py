@@ -319,10 +319,10 @@ def check_newton_update(newton_update: Callable[..., torch.Tensor]) -> None:
     """Exercise 2.3: one Newton iteration for the backward-Euler equation.
 
     On a linear field one update is exact; on a nonlinear field repeated updates must
-    converge to the step :func:`nodebook.implicit_step` computes.
+    converge to the step :func:`nodebook.theta_step` computes.
     """
     __tracebackhide__ = True
-    from nodebook.implicit import implicit_step
+    from nodebook.integrate import theta_step
 
     A = torch.tensor([[-50.0, 1.0], [0.0, -2.0]], dtype=torch.float64)
 
@@ -352,7 +352,7 @@ def check_newton_update(newton_update: Callable[..., torch.Tensor]) -> None:
 
     y_n = torch.tensor([2.0, -0.5], dtype=torch.float64)
     dt = 0.05
-    want, _ = implicit_step(f_vdp, torch.tensor(0.0, dtype=torch.float64), y_n, dt)
+    want = theta_step(f_vdp, torch.tensor(0.0, dtype=torch.float64), y_n, dt)
     z = y_n.clone()
     for _ in range(8):
         z = _call(newton_update, "newton_update", f_vdp, jac_vdp, t1, y_n, dt, z)

@@ -112,7 +112,7 @@ def adaptive(
         first if first is not None else initial_step(y0, f_y, s_out[-1] - s, rtol, atol)
     )
     if stats is not None:
-        stats.t.append(sign * s)
+        stats.accept(sign * s, y)
     ys, attempts, accepted, saw_nonfinite = [y0], 0, 0, False
     for s_end in s_out[1:]:
         while s < s_end:
@@ -150,7 +150,7 @@ def adaptive(
             if math.isnan(norm):
                 norm, saw_nonfinite = math.inf, True
             if stats is not None:
-                stats.error_norms.append(norm)
+                stats.attempt(norm)
             factor = step_factor(norm, q)
             if norm <= 1.0:
                 s = s + dt if s + dt < s_end else s_end  # land exactly on s_end
@@ -161,10 +161,9 @@ def adaptive(
                 _field_finite(f_new, sign * s, accepted)
                 f_y = f_new
                 if stats is not None:
-                    stats.t.append(sign * s)
+                    stats.accept(sign * s, y)
             elif stats is not None:
-                stats.rejected_t.append(sign * s)
-                stats.rejected_dt.append(sign * dt)
+                stats.reject(sign * s, sign * dt)
             dt = dt * factor
             if dt < 1e-14 * max(1.0, abs(s)):
                 why = (

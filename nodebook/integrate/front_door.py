@@ -262,7 +262,7 @@ def _fixed(
         "max_iter": int(opts.get("max_iter", 20)),
     }
     if stats is not None:
-        stats.t.append(float(t[0]))
+        stats.accept(float(t[0]), y0)
     ys, y, step = [y0], y0, 0
     for i in range(t.numel() - 1):
         t_a, t_b = t[i], t[i + 1]
@@ -288,6 +288,6 @@ def _fixed(
                 y = split_step(f, y, dt, spec.scheme)
             _require_finite_state(y, step, t_end - dt, t_end)
             if stats is not None:
-                stats.t.append(t_end)
+                stats.accept(t_end, y)
         ys.append(y)
     return torch.stack(ys)

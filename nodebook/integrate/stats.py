@@ -5,8 +5,6 @@ Introduced in chapter 2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 
 
@@ -22,49 +20,98 @@ class NonFiniteError(FloatingPointError):
     """The solution or the field became NaN or infinite. Introduced in chapter 2."""
 
 
-@dataclass
 class SolverStats:
-    """What one :func:`odeint` call did. Introduced in chapter 2.
+    """What one :func:`~nodebook.odeint` call did. Introduced in chapter 2.
 
-    Pass a fresh one as ``stats=``; :func:`odeint` resets it and fills it in.
+    Pass one as ``stats=``; :func:`~nodebook.odeint` resets it and fills it in::
+
+        stats = nb.SolverStats(keep_states=True)
+        ys = nb.odeint(f, y0, t, method="bosh3", rtol=1e-5, stats=stats)
+        stats.n_accepted, stats.n_rejected, stats.nfe, stats.dt, stats.y
 
     Attributes:
         method: the method's name.
-        nfe: evaluations of ``f`` (for implicit methods, including the one inside each
-            Jacobian; for splitting, calls of the two flows).
+        nfe: evaluations of ``f``, not counting the one inside each Jacobian (as scipy's
+            ``nfev``); for splitting, calls of the two flows.
         jacobians: Jacobian evaluations (Newton iterations; zero for explicit methods).
-        t: the times of the accepted steps, from ``t[0]`` to ``t[-1]`` (forced stops at
-            the output times included).
-        rejected_t: start times of the rejected attempts.
-        rejected_dt: the step sizes that were rejected (negative backward in time).
-        error_norms: the scaled error norm of every attempt, in order (adaptive methods;
-            an attempt is accepted when its norm is at most 1).
+        keep_states: whether :attr:`y` keeps the state of every accepted step.
     """
 
-    method: str = ""
-    nfe: int = 0
-    jacobians: int = 0
-    t: list[float] = field(default_factory=list)
-    rejected_t: list[float] = field(default_factory=list)
-    rejected_dt: list[float] = field(default_factory=list)
-    error_norms: list[float] = field(default_factory=list)
+    def __init__(self, keep_states: bool = False) -> None:
+        self.keep_states = keep_states
+        self.reset("")
+
+    def reset(self, method: str) -> None:
+        """Forget everything recorded; :func:`~nodebook.odeint` calls it first."""
+        self.method = method
+        self.nfe = 0
+        self.jacobians = 0
+        self._t: list[float] = []
+        self._y: list[torch.Tensor] = []
+        self._rejected: list[tuple[float, float]] = []
+        self._norms: list[float] = []
+
+    def accept(self, t: float, y: torch.Tensor) -> None:
+        """Record a step that ended at ``t`` in state ``y`` (the start counts as one)."""
+        self._t.append(t)
+        if self.keep_states:
+            self._y.append(y.detach())
+
+    def reject(self, t: float, dt: float) -> None:
+        """Record an attempt from ``t`` with step ``dt`` that was rejected."""
+        self._rejected.append((t, dt))
+
+    def attempt(self, norm: float) -> None:
+        """Record the scaled error norm of an adaptive attempt."""
+        self._norms.append(norm)
+
+    @property
+    def t(self) -> torch.Tensor:
+        """Times of the accepted steps, from ``t[0]`` to ``t[-1]``, forced stops at the
+        output times included; shape ``(n_accepted + 1,)``, float64."""
+        return torch.tensor(self._t, dtype=torch.float64)
+
+    @property
+    def y(self) -> torch.Tensor:
+        """The states at :attr:`t`, shape ``(n_accepted + 1, *y0.shape)`` (detached)."""
+        if not self.keep_states:
+            raise ValueError("states were not kept: pass SolverStats(keep_states=True)")
+        return torch.stack(self._y)
+
+    @property
+    def dt(self) -> torch.Tensor:
+        """Accepted step sizes, shape ``(n_accepted,)`` (negative backward in time)."""
+        t = self.t
+        return t[1:] - t[:-1]
+
+    @property
+    def rejected_t(self) -> torch.Tensor:
+        """Start times of the rejected attempts, shape ``(n_rejected,)``."""
+        return torch.tensor([t for t, _ in self._rejected], dtype=torch.float64)
+
+    @property
+    def rejected_dt(self) -> torch.Tensor:
+        """The step sizes that were rejected, shape ``(n_rejected,)``."""
+        return torch.tensor([dt for _, dt in self._rejected], dtype=torch.float64)
+
+    @property
+    def error_norms(self) -> torch.Tensor:
+        """The scaled error norm of every adaptive attempt, in order (accepted when at
+        most 1)."""
+        return torch.tensor(self._norms, dtype=torch.float64)
 
     @property
     def n_accepted(self) -> int:
         """Accepted steps."""
-        return max(len(self.t) - 1, 0)
+        return max(len(self._t) - 1, 0)
 
     @property
     def n_rejected(self) -> int:
         """Rejected attempts."""
-        return len(self.rejected_t)
+        return len(self._rejected)
 
-    @property
-    def dt(self) -> torch.Tensor:
-        """Accepted step sizes, shape ``(n_accepted,)`` (float64)."""
-        t = torch.tensor(self.t, dtype=torch.float64)
-        return t[1:] - t[:-1]
-
-    def reset(self, method: str) -> None:
-        """Forget everything recorded; :func:`~nodebook.odeint` calls it first."""
-        self.__init__(method=method)  # type: ignore[misc]
+    def __repr__(self) -> str:
+        return (
+            f"SolverStats(method={self.method!r}, accepted={self.n_accepted}, "
+            f"rejected={self.n_rejected}, nfe={self.nfe}, jacobians={self.jacobians})"
+        )

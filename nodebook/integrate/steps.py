@@ -191,8 +191,10 @@ def theta_step(
 
     Solves ``y1 = y + dt * ((1 - w) f(t, y) + w f(t + dt, y1))`` by Newton's method from
     the explicit Euler guess ``y + dt * f0``; ``f0 = f(t, y)`` may be passed in to save an
-    evaluation. A negative ``dt`` steps backward. ``stats``, if given, counts the Newton
-    iterations (one Jacobian each).
+    evaluation. A negative ``dt`` steps backward. ``stats`` is the record of the
+    :func:`~nodebook.odeint` call that drives the step (its field counts evaluations):
+    the Newton iterations go to ``jacobians``, and the evaluation inside each Jacobian
+    is not counted in ``nfe``.
 
     Raises:
         TypeError: if ``method`` is not a :class:`ThetaMethod`.
@@ -215,7 +217,10 @@ def theta_step(
     guess = (y + dt * f0).detach()
     y1, iterations = newton_solve(residual, guess, tol=tol, max_iter=max_iter)
     if stats is not None:
+        # each iteration evaluated f once more, inside the Jacobian: nfe leaves those
+        # out (as scipy's nfev does) and jacobians counts them
         stats.jacobians += iterations
+        stats.nfe -= iterations
     return y1
 
 
