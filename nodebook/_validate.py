@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -23,11 +25,13 @@ def require_finite(x: torch.Tensor, name: str) -> None:
 
 def time_grid(
     y0: object, t: object, increasing_only: bool = False
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Validate an initial state and a time grid; return them and the step sizes.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate an initial state and a time grid; return them.
 
     The grid must be 1-D with at least two finite times, strictly monotone (strictly
-    increasing when ``increasing_only``).
+    increasing when ``increasing_only``); the message names the first two times that
+    break it. Checked on a Python list: a few microseconds for the short grids of a
+    training step, where tensor reductions cost tens.
     """
     y0 = as_float_tensor(y0, "y0")
     t = as_float_tensor(t, "t")
@@ -36,12 +40,24 @@ def time_grid(
         raise ValueError(
             f"t must be a 1-D tensor of at least 2 times, got shape {tuple(t.shape)}"
         )
-    require_finite(t, "t")
-    steps = t[1:] - t[:-1]
-    if increasing_only and not bool((steps > 0).all()):
-        raise ValueError("t must be strictly increasing (step sizes must be positive)")
-    if not (bool((steps > 0).all()) or bool((steps < 0).all())):
+    times = t.tolist()
+    if not all(map(math.isfinite, times)):
+        require_finite(t, "t")
+    sign = 1.0 if times[1] > times[0] else -1.0
+    for i in range(len(times) - 1):
+        if not sign * (times[i + 1] - times[i]) > 0:
+            wanted = (
+                "strictly increasing"
+                if increasing_only
+                else "strictly increasing or strictly decreasing"
+            )
+            raise ValueError(
+                f"t must be {wanted} (no zero steps), but t[{i}] = {times[i]:.6g} "
+                f"and t[{i + 1}] = {times[i + 1]:.6g}"
+            )
+    if increasing_only and sign < 0:
         raise ValueError(
-            "t must be strictly increasing or strictly decreasing (no zero steps)"
+            "t must be strictly increasing (step sizes must be positive), but "
+            f"t[0] = {times[0]:.6g} and t[1] = {times[1]:.6g}"
         )
-    return y0, t, steps
+    return y0, t

@@ -275,7 +275,7 @@ def fused_odeint(
     # (float64 times of 1e7 + 0.5 k are 1e7 and 1e7 + 1 in float32)
     t = t.to(y0.dtype)
     # the checks every integrator makes, on the (first) time grid
-    y0, _, _ = time_grid(y0, t if t.dim() == 1 else t[:, 0])
+    y0, _ = time_grid(y0, t if t.dim() == 1 else t[:, 0])
     unbatched = y0.dim() == 1
     y = y0.unsqueeze(0) if unbatched else y0
     if y.dim() != 2 or y.shape[-1] != field.state_dim:

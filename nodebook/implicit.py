@@ -98,7 +98,8 @@ def odeint_implicit(
         raise ValueError(
             f"unknown method {method!r}; choose one of {sorted(IMPLICIT_METHODS)}"
         )
-    y0, t, steps = time_grid(y0, t, increasing_only=True)
+    y0, t = time_grid(y0, t, increasing_only=True)
+    steps = t[1:] - t[:-1]
     theta_method = IMPLICIT_METHODS[method]
     ys = [y0]
     for i in range(t.numel() - 1):

@@ -61,7 +61,8 @@ def odeint_fixed(
     """
     if method not in TABLEAUX:
         raise ValueError(f"unknown method {method!r}; choose one of {sorted(TABLEAUX)}")
-    y0, t, steps = time_grid(y0, t)
+    y0, t = time_grid(y0, t)
+    steps = t[1:] - t[:-1]
     tableau = TABLEAUX[method]
     ys = [y0]
     for i in range(t.numel() - 1):

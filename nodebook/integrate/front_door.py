@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import torch
 
-from nodebook._validate import as_float_tensor, require_finite
+from nodebook._validate import time_grid
 from nodebook.integrate.controller import adaptive
 from nodebook.integrate.registry import METHODS, Method
 from nodebook.integrate.stats import NonFiniteError, SolverStats
@@ -95,9 +95,7 @@ def odeint(
     """
     spec = _resolve(method)
     opts = _check_options(spec, options, rtol, atol)
-    y0 = as_float_tensor(y0, "y0")
-    require_finite(y0, "y0")
-    t = _check_grid(t)
+    y0, t = time_grid(y0, t)
     if stats is not None:
         stats.reset(spec.name)
     if spec.kind == "splitting":
@@ -172,23 +170,6 @@ def _check_options(
     return opts
 
 
-def _check_grid(t: object) -> torch.Tensor:
-    t = as_float_tensor(t, "t")
-    if t.dim() != 1 or t.numel() < 2:
-        raise ValueError(
-            f"t must be a 1-D tensor of at least 2 times, got shape {tuple(t.shape)}"
-        )
-    require_finite(t, "t")
-    steps = t[1:] - t[:-1]
-    if not (bool((steps > 0).all()) or bool((steps < 0).all())):
-        i = int(torch.nonzero(steps[1:] * steps[0] <= 0)[0]) + 1 if steps[0] else 0
-        raise ValueError(
-            "t must be strictly increasing or strictly decreasing, but "
-            f"t[{i}] = {float(t[i]):.6g} and t[{i + 1}] = {float(t[i + 1]):.6g}"
-        )
-    return t
-
-
 def _checked_field(f: Field, stats: SolverStats | None, finite: bool) -> Field:
     """``f`` with its output checked (a tensor of the state's shape, finite if asked)
     and counted."""
@@ -239,8 +220,10 @@ def _checked_flow(
 
 
 def _require_finite_state(y: torch.Tensor, step: int, t0: float, t1: float) -> None:
-    # one reduction per step (not per evaluation): measured at about 1% of a training step
-    if not bool(torch.isfinite(y).all()):
+    # once per step, not per evaluation. A sum is NaN or inf when any entry is, and
+    # costs a sixth of isfinite().all() (3 vs 20 us on a (64, 2) state that needs a
+    # gradient); only a finite state whose sum overflows takes the exact second look
+    if not math.isfinite(float(y.detach().sum())) and not bool(torch.isfinite(y).all()):
         raise NonFiniteError(
             f"the solution became NaN or inf at step {step}, from t = {t0:.6g} to "
             f"t = {t1:.6g}: the field returned non-finite values there, or the step is "
@@ -264,16 +247,17 @@ def _fixed(
     if stats is not None:
         stats.accept(float(t[0]), y0)
     ys, y, step = [y0], y0, 0
-    for i in range(t.numel() - 1):
-        t_a, t_b = t[i], t[i + 1]
-        span = float(t_b - t_a)
+    times = t.tolist()  # the spans in Python floats: no tensor op per interval
+    for i in range(len(times) - 1):
+        t_a, t_b = t[i], times[i + 1]
+        span = t_b - times[i]
         n = 1 if step_size is None else max(1, math.ceil(abs(span) / step_size - 1e-9))
         dt = span / n
         for j in range(n):
             # from t_a with j steps (not by adding dt n times: the last stop is t_b)
             t_j = t_a if j == 0 else t_a + j * dt
             step += 1
-            t_end = float(t_b) if j == n - 1 else float(t_a) + (j + 1) * dt
+            t_end = t_b if j == n - 1 else times[i] + (j + 1) * dt
             if isinstance(spec.scheme, ButcherTableau):
                 y = combine(y, dt, spec.scheme.b, rk_stages(f, t_j, y, dt, spec.scheme))
             elif isinstance(spec.scheme, ThetaMethod):

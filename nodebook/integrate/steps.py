@@ -66,10 +66,11 @@ def rk_stages(
             continue
         y_stage = y
         for a_ij, k_j in zip(a_row, k, strict=True):
-            # skipping zeros saves work and keeps Euler a plain residual block
+            # skipping zeros saves work and keeps Euler a plain residual block; add's
+            # alpha scales and adds in one op (one autograd node instead of two)
             if a_ij != 0.0:
-                y_stage = y_stage + dt * a_ij * k_j
-        k.append(f(t + c_i * dt, y_stage))
+                y_stage = torch.add(y_stage, k_j, alpha=dt * a_ij)
+        k.append(f(t if c_i == 0.0 else t + c_i * dt, y_stage))
     return k
 
 
@@ -78,8 +79,15 @@ def combine(
 ) -> torch.Tensor:
     """``y + dt * sum_i w_i k_i``; the weights' sum is formed first (as torchdiffeq does),
     so round-off does not grow with the number of stages."""
-    dy = sum(w * k_i for w, k_i in zip(weights, k, strict=True) if w != 0.0)
-    return y + dt * dy
+    terms = [(w, k_i) for w, k_i in zip(weights, k, strict=True) if w != 0.0]
+    # add's alpha scales and adds in one op: four RK4 stages make five autograd nodes
+    # here, where y + dt / 6 * (k1 + 2 k2 + 2 k3 + k4) makes seven (measured: the
+    # classical loop written out by hand is no faster than this)
+    w0, k0 = terms[0]
+    dy = k0 if w0 == 1.0 else k0 * w0
+    for w, k_i in terms[1:]:
+        dy = torch.add(dy, k_i, alpha=w)
+    return torch.add(y, dy, alpha=dt)
 
 
 def rk_step(
