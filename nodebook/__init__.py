@@ -40,6 +40,7 @@ from nodebook.integrate import (
     NonFiniteError,
     SolverStats,
     Split,
+    euler_maruyama,
     odeint,
     theta_step,
 )
@@ -63,7 +64,6 @@ from nodebook.plots import (
     use_book_style,
 )
 from nodebook.repro import generator, seed, seed_everything, seed_offset
-from nodebook.rollout import Windows, euler_maruyama, rk4_rollout, sample_windows
 from nodebook.solvers import (
     BOSH3,
     DOPRI5,
@@ -91,6 +91,7 @@ from nodebook.systems import (
 )
 from nodebook.training import TrainingRecord, train
 from nodebook.widgets import explorer
+from nodebook.windows import Windows, sample_windows
 
 __all__ = [
     "BACKWARD_EULER",
@@ -161,7 +162,6 @@ __all__ = [
     "plot_convergence",
     "plot_decision_boundary",
     "reference_solution",
-    "rk4_rollout",
     "rk_stages",
     "rk_step",
     "sample_windows",

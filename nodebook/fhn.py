@@ -23,14 +23,14 @@ import torch
 from scipy.integrate import solve_ivp
 from torchdiffeq import odeint
 
+from nodebook import integrate
 from nodebook.fused import fused_odeint
 from nodebook.models import ConditionedField
 from nodebook.repro import generator, seed_offset
 from nodebook.repro import seed as seed_of
-from nodebook.rollout import sample_windows
-from nodebook.solvers import odeint_fixed
 from nodebook.systems import FitzHughNagumo
 from nodebook.training import TrainingRecord
+from nodebook.windows import sample_windows
 
 DT = 0.5
 CURRENTS = (0.5, 0.2)
@@ -112,11 +112,13 @@ def rollout(
     """``n`` sample steps from ``y0``: RK4 on the field (``"node"``) or residual updates
     ``y + g(y, I)`` (``"rnn"``). Shape ``(n + 1, *y0.shape)``. Chapter 4.
 
+    The book's one special case of :func:`~nodebook.odeint`: the experiment's sample grid
+    (``DT`` = 0.5 from ``t0``) and its two kinds of model, with a choice of backend.
     ``t0`` (a scalar or one time per row) matters only to a model with a time input.
     The residual RNN is forward Euler with unit steps on ``g`` (chapter 1), so both
     kinds run through one solver. ``solver`` picks how the rollout is differentiated,
     ``"fused"`` (the default, :func:`~nodebook.fused_odeint`, backward pass written by
-    hand) and ``"autograd"`` (the same steps through :func:`~nodebook.odeint_fixed`,
+    hand) and ``"autograd"`` (the same steps through :func:`~nodebook.odeint`,
     recorded by autograd) agree to round-off; ``"torchdiffeq"`` is its ``odeint``,
     whose ``rk4`` is the 3/8 rule, another fourth-order method, so for the Neural ODE
     its states differ by the methods' discretisation errors. Chapter 4 times all three.
@@ -146,7 +148,7 @@ def rollout(
         raise ValueError(f"solver {solver!r} takes one start time for all rows")
     field = model.at(p)
     if solver == "autograd":
-        return odeint_fixed(field, y0, t[:, 0], method)
+        return integrate.odeint(field, y0, t[:, 0], method=method)
     return odeint(field, y0, t[:, 0], method=method)
 
 

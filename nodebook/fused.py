@@ -32,8 +32,9 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from nodebook._validate import as_float_tensor, require_finite, time_grid
+from nodebook.integrate.registry import METHODS
+from nodebook.integrate.tableaux import ButcherTableau
 from nodebook.models import BoundField, ConditionedField
-from nodebook.solvers import TABLEAUX, ButcherTableau
 
 __all__ = ["SUPPORTED", "fused_odeint"]
 
@@ -92,8 +93,31 @@ def _stages_used(tableau: ButcherTableau) -> tuple[int, ...]:
 SUPPORTED = (
     "nb.ConditionedField's own tanh MLP: Linear, Tanh (, Dropout), ..., Linear, with "
     "biases, equal hidden widths, one dropout rate after every Tanh or none, and no "
-    "hooks; use nb.odeint_fixed(field.at(p), y0, t, method) for any other field"
+    "hooks; use nb.odeint(field.at(p), y0, t, method=...) for any other field"
 )
+
+
+def _fixed_tableau(method: object) -> ButcherTableau:
+    """The tableau of an explicit method taken at fixed steps, or a clear error."""
+    if isinstance(method, ButcherTableau):
+        return method
+    fixed = sorted(
+        n for n, m in METHODS.items() if m.kind == "explicit" and not m.adaptive
+    )
+    spec = METHODS.get(method) if isinstance(method, str) else None
+    if spec is None:
+        raise ValueError(
+            f"unknown method {method!r} for fused_odeint; choose one of {fixed}, or "
+            "pass a ButcherTableau"
+        )
+    if spec.kind != "explicit" or spec.adaptive:
+        raise ValueError(
+            f"fused_odeint takes fixed explicit steps, and {method!r} is "
+            f"{'adaptive' if spec.adaptive else spec.kind}: choose one of {fixed}, or "
+            "pass a ButcherTableau such as nb.DOPRI5 to take fixed steps with it"
+        )
+    assert isinstance(spec.scheme, ButcherTableau), "explicit methods have tableaux"
+    return spec.scheme
 
 
 def _unsupported(what: str) -> ValueError:
@@ -196,12 +220,12 @@ def fused_odeint(
     t: torch.Tensor,
     *,
     p: torch.Tensor | None = None,
-    method: str = "rk4",
+    method: str | ButcherTableau = "rk4",
 ) -> torch.Tensor:
     """Fixed-step solve of ``dy/dt = field(t, y, p)``, differentiated by hand.
 
-    Introduced in chapter 4. Same result as ``nb.odeint_fixed(field.at(p), y0, t,
-    method)``: one step of the explicit method between consecutive times, the states
+    Introduced in chapter 4. Same result as ``nb.odeint(field.at(p), y0, t,
+    method=method)``: one step of the explicit method between consecutive times, the states
     at ``t`` returned with shape ``(len(t), *y0.shape)``, but several times faster to
     train through because the backward pass is the discrete adjoint of the method,
     written out (see the module docstring).
@@ -216,8 +240,10 @@ def fused_odeint(
             difference).
         p: the field's parameters, ``(batch, param_dim)`` or ``(param_dim,)``; given
             here or bound with ``field.at(p)``, not both.
-        method: a key of :data:`~nodebook.TABLEAUX` (``"euler"``, ``"midpoint"``,
-            ``"rk4"``, ...). Forward Euler with unit steps on ``g`` is the residual
+        method: the name of a fixed-step explicit method in :data:`~nodebook.METHODS`
+            (``"euler"``, ``"midpoint"``, ``"rk4"``, ``"rk38"``), or a
+            :class:`~nodebook.ButcherTableau` to take fixed steps with (``nb.DOPRI5``),
+            as :func:`~nodebook.odeint` takes it. Forward Euler with unit steps on ``g`` is the residual
             RNN ``y + g(y)`` of chapter 4.
 
     A field in training mode with dropout (chapter 6's report-style model) drops units
@@ -252,10 +278,9 @@ def fused_odeint(
     if not isinstance(field, ConditionedField):
         raise ValueError(
             f"fused_odeint needs a ConditionedField, got {type(field).__name__}; "
-            "use nb.odeint_fixed for any other f(t, y)"
+            "use nb.odeint for any other f(t, y)"
         )
-    if method not in TABLEAUX:
-        raise ValueError(f"unknown method {method!r}; choose one of {sorted(TABLEAUX)}")
+    tableau = _fixed_tableau(method)
     layers, dropout = _linear_layers(field)
     y0 = as_float_tensor(y0, "y0")
     if y0.dtype not in (torch.float32, torch.float64):
@@ -266,7 +291,7 @@ def fused_odeint(
     if t.requires_grad:
         raise ValueError(
             "fused_odeint treats the time grid as data and gives it no gradient, but "
-            "t requires one; use nb.odeint_fixed to differentiate with respect to t, "
+            "t requires one; use nb.odeint to differentiate with respect to t, "
             "or pass t.detach()"
         )
     if t.dim() not in (1, 2):
@@ -299,8 +324,8 @@ def fused_odeint(
     else:
         p = y.new_zeros(0)
     plan = _Plan(
-        TABLEAUX[method],
-        _stages_used(TABLEAUX[method]),
+        tableau,
+        _stages_used(tableau),
         field.state_dim,
         field.param_dim,
         field.time_input,
@@ -400,7 +425,7 @@ def _forward(
         k: list[torch.Tensor] = []
         for i in stages:
             # the stage input y + dt * sum_j a_ij k_j, the small increments summed before
-            # they meet y (as nb.odeint_fixed does: in float32, adding them into y one by
+            # they meet y (as nb.odeint does: in float32, adding them into y one by
             # one rounds each), written straight into its slot when it is kept
             slot = y_at[e] if save else None
             y_i = _step(y, dt, [(a_ij, k[j]) for j, a_ij in inputs[i]], slot)

@@ -19,7 +19,7 @@ def test_data_shapes_currents_and_ground_truth():
     assert bool(((start[:, 0] >= -2) & (start[:, 0] <= 2)).all())
     assert bool(((start[:, 1] >= -1) & (start[:, 1] <= 1.5)).all())
     # one RK4 step per sample of the true field stays close to the accurate data
-    path = nb.odeint_fixed(nb.FitzHughNagumo(I=data.I), data.y[0], data.t, "rk4")
+    path = nb.odeint(nb.FitzHughNagumo(I=data.I), data.y[0], data.t)
     assert float((path - data.y).abs().max()) < 1e-2
 
 
@@ -36,7 +36,7 @@ def test_rnn_rollout_is_residual_and_node_rollout_is_rk4():
         g = model.at(data.I[:, None])(torch.zeros(()), data.y[0])
         assert torch.allclose(rnn[1], data.y[0] + g)
         node = fhn.rollout(model, "node", data.y[0], data.I, 3)
-        want = nb.odeint_fixed(model.at(data.I[:, None]), data.y[0], data.t[:4], "rk4")
+        want = nb.odeint(model.at(data.I[:, None]), data.y[0], data.t[:4])
         assert torch.allclose(node, want, atol=1e-6)
     with pytest.raises(ValueError, match="kind"):
         fhn.rollout(model, "lstm", data.y[0], data.I, 3)
@@ -74,11 +74,10 @@ def test_a_time_input_sees_each_window_start():
     with torch.no_grad():
         got = fhn.rollout(model, "node", data.y[0], data.I, 2, t0=t0)
         for row in range(3):
-            want = nb.odeint_fixed(
+            want = nb.odeint(
                 model.at(data.I[row : row + 1, None]),
                 data.y[0][row : row + 1],
                 t0[row] + torch.tensor([0.0, 0.5, 1.0]),
-                "rk4",
             )
             assert torch.allclose(got[:, row], want[:, 0], atol=1e-6)
     with pytest.raises(ValueError, match="one start time"):

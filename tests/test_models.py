@@ -23,7 +23,7 @@ def test_tied_resnet_is_forward_euler():
     block = resnet.blocks[0]
     t = torch.linspace(0.0, 2.0, 17, dtype=torch.float64)
     with torch.no_grad():
-        euler = nb.odeint_fixed(lambda t, y: block(y), x, t)
+        euler = nb.odeint(lambda t, y: block(y), x, t, method="euler")
         assert torch.allclose(resnet.path(x), euler, atol=1e-14)
 
 

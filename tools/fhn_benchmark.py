@@ -7,7 +7,7 @@ through ``fhn.train_fhn``; only the rollout's solver differs (``fhn.rollout``):
 
 - ``fused``: ``nb.fused_odeint``, the forward pass without a graph and the backward pass
   written by hand (the discrete adjoint of RK4, chapter 4);
-- ``autograd``: the same classical RK4 steps through ``nb.odeint_fixed``, recorded and
+- ``autograd``: the same classical RK4 steps through ``nb.odeint``, recorded and
   differentiated by autograd;
 - ``torchdiffeq``: its ``odeint(method="rk4")`` on the same grid (its 3/8-rule variant).
 

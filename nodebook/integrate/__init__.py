@@ -8,12 +8,14 @@ modules are
 - :mod:`~nodebook.integrate.registry`: :data:`METHODS`, the one table of names;
 - :mod:`~nodebook.integrate.controller`: adaptive step-size control;
 - :mod:`~nodebook.integrate.stats`: what a solve did, and its errors;
-- :mod:`~nodebook.integrate.front_door`: the front door.
+- :mod:`~nodebook.integrate.front_door`: the front door;
+- :mod:`~nodebook.integrate.sde`: Euler-Maruyama, the same convention for noisy systems.
 """
 
 from nodebook.integrate.controller import error_norm
 from nodebook.integrate.front_door import odeint
 from nodebook.integrate.registry import METHODS, Method
+from nodebook.integrate.sde import euler_maruyama
 from nodebook.integrate.stats import NonFiniteError, SolverStats, StepLimitError
 from nodebook.integrate.steps import (
     ConvergenceError,
@@ -62,6 +64,7 @@ __all__ = [
     "StepLimitError",
     "ThetaMethod",
     "error_norm",
+    "euler_maruyama",
     "newton_solve",
     "odeint",
     "rk_stages",

@@ -29,6 +29,7 @@ from nodebook.integrate.steps import (
     combine,
     rk_stages,
     split_step,
+    substeps,
     theta_step,
 )
 from nodebook.integrate.tableaux import ButcherTableau, ThetaMethod
@@ -251,7 +252,7 @@ def _fixed(
     for i in range(len(times) - 1):
         t_a, t_b = t[i], times[i + 1]
         span = t_b - times[i]
-        n = 1 if step_size is None else max(1, math.ceil(abs(span) / step_size - 1e-9))
+        n = substeps(span, step_size)
         dt = span / n
         for j in range(n):
             # from t_a with j steps (not by adding dt n times: the last stop is t_b)

@@ -46,6 +46,15 @@ def check_dt(dt: float) -> float:
     return dt
 
 
+def substeps(span: float, step_size: float | None) -> int:
+    """How many equal steps, none longer than ``step_size``, cover a span of the grid
+    (one when ``step_size`` is None). The ``1e-9`` keeps a span of exactly ``n`` steps
+    from becoming ``n + 1`` through round-off (0.5 / 0.05 is 10.000000000000002)."""
+    if step_size is None:
+        return 1
+    return max(1, math.ceil(abs(span) / step_size - 1e-9))
+
+
 def rk_stages(
     f: Field,
     t: torch.Tensor | float,

@@ -1,4 +1,4 @@
-"""Chapter 6's rollout, windows, conditioned fields and spiral systems."""
+"""Chapter 6's windows, conditioned fields and spiral systems."""
 
 import math
 
@@ -9,38 +9,6 @@ from torchdiffeq import odeint
 import nodebook as nb
 
 F64 = torch.float64
-
-
-def test_rk4_rollout_matches_odeint_fixed_rk4_on_exact_spiral():
-    spiral = nb.LinearSpiral(-0.2, 1.5)
-    y0 = torch.tensor([[1.0, 0.0], [0.3, -0.4]], dtype=F64)
-    path = nb.rk4_rollout(spiral, y0, 0.01, 300)
-    t = torch.linspace(0.0, 3.0, 301, dtype=F64)
-    assert path.shape == (301, 2, 2)
-    assert torch.allclose(path, nb.odeint_fixed(spiral, y0, t, "rk4"), atol=1e-12)
-    assert torch.allclose(path, spiral.exact(t, y0), atol=1e-9)
-
-
-def test_rk4_rollout_accepts_one_start_time_per_row():
-    def f(t, y):
-        return torch.cos(t) * torch.ones_like(y)  # y(t) = sin(t) + const
-
-    t0 = torch.tensor([[0.0], [1.0]], dtype=F64)
-    y0 = torch.zeros(2, 1, dtype=F64)
-    path = nb.rk4_rollout(f, y0, 0.01, 100, t0=t0)
-    want = torch.sin(t0 + 1.0) - torch.sin(t0)
-    assert torch.allclose(path[-1], want, atol=1e-9)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [({"dt": 0.0}, "dt"), ({"n_steps": 0}, "n_steps"), ({"dt": math.inf}, "dt")],
-)
-def test_rk4_rollout_bad_input(kwargs, message):
-    args = {"f": lambda t, y: y, "y0": torch.ones(1), "dt": 0.1, "n_steps": 2}
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=message):
-        nb.rk4_rollout(**args)
 
 
 def test_sample_windows_cut_consecutive_samples():
@@ -111,13 +79,75 @@ def test_cubic_spiral_is_torchdiffeqs_demo_field():
 def test_euler_maruyama_without_noise_is_euler_and_with_noise_spreads():
     gen = torch.Generator().manual_seed(0)
     y0 = torch.ones(4000, 1, dtype=F64)
-    paths = nb.euler_maruyama(lambda t, y: -y, 0.0, y0, 0.01, 100, gen)
-    assert torch.allclose(paths[-1], torch.full_like(y0, 0.99**100))
-    noisy = nb.euler_maruyama(lambda t, y: torch.zeros_like(y), 0.5, y0, 0.01, 100, gen)
+    t = torch.linspace(0.0, 1.0, 101, dtype=F64)
+    paths = nb.euler_maruyama(lambda t, y: -y, 0.0, y0, t, gen)
+    assert paths.shape == (101, 4000, 1), "the states at every time of t"
+    assert torch.allclose(paths[-1], torch.full_like(y0, 0.99**100)), (
+        "without noise, Euler-Maruyama is forward Euler"
+    )
+    zero = nb.euler_maruyama(lambda t, y: torch.zeros_like(y), 0.5, y0, t, gen)
     # Brownian motion: standard deviation sigma * sqrt(t) = 0.5 at t = 1
-    assert float(noisy[-1].std()) == pytest.approx(0.5, rel=0.05)
-    with pytest.raises(ValueError, match="n_steps"):
-        nb.euler_maruyama(lambda t, y: y, 0.1, y0, 0.01, 0, gen)
+    assert float(zero[-1].std()) == pytest.approx(0.5, rel=0.05), "spread sigma sqrt(t)"
+    assert float(zero[50].std()) == pytest.approx(0.5 * 0.5**0.5, rel=0.05), (
+        "the spread at t = 0.5 is sigma sqrt(0.5)"
+    )
+
+
+def test_euler_maruyama_step_size_takes_the_fine_grid_steps():
+    def f(t, y):
+        return torch.sin(t) - y  # time-dependent, so the times of the steps matter
+
+    y0 = torch.zeros(8, 2, dtype=F64)
+    fine = torch.linspace(0.0, 2.0, 201, dtype=F64)
+    coarse = fine[::20]
+    want = nb.euler_maruyama(f, 0.3, y0, fine, torch.Generator().manual_seed(1))
+    got = nb.euler_maruyama(
+        f,
+        0.3,
+        y0,
+        coarse,
+        torch.Generator().manual_seed(1),
+        options={"step_size": 0.01},
+    )
+    assert got.shape == (11, 8, 2), "states at the coarse times only"
+    assert torch.allclose(got, want[::20], atol=1e-12), (
+        "ten steps of 0.01 per interval are the fine grid's steps, with the same noise"
+    )
+    one_step = nb.euler_maruyama(f, 0.3, y0, coarse, torch.Generator().manual_seed(1))
+    assert not torch.allclose(one_step, got), "one step per interval is another path"
+
+
+@pytest.mark.parametrize(
+    ("t", "options", "message"),
+    [
+        ([0.0, 1.0, 0.5], None, "strictly increasing"),
+        ([1.0, 0.0], None, "strictly increasing"),
+        ([0.0, 1.0], {"step_size": 0.0}, "step_size must be finite and positive"),
+        ([0.0, 1.0], {"step_size": math.inf}, "step_size must be finite and positive"),
+        ([0.0, 1.0], {"rtol": 1e-3}, "'step_size' only"),
+    ],
+)
+def test_euler_maruyama_bad_input(t, options, message):
+    with pytest.raises(ValueError, match=message):
+        nb.euler_maruyama(
+            lambda t, y: y,
+            0.1,
+            torch.ones(3, dtype=F64),
+            torch.tensor(t, dtype=F64),
+            torch.Generator(),
+            options=options,
+        )
+
+
+def test_euler_maruyama_names_a_field_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"shape \(3,\), got \(1,\)"):
+        nb.euler_maruyama(
+            lambda t, y: y[:1],
+            0.1,
+            torch.ones(3, dtype=F64),
+            torch.tensor([0.0, 1.0], dtype=F64),
+            torch.Generator(),
+        )
 
 
 def test_fitzhugh_nagumo_field_and_per_row_current():
