@@ -5,12 +5,6 @@ each one's docstring names the chapter that introduces it.
 """
 
 from nodebook import checks, fhn
-from nodebook.adaptive import (
-    AdaptiveSolution,
-    StepLimitError,
-    error_norm,
-    odeint_adaptive,
-)
 from nodebook.adjoint import (
     SavedTensors,
     adjoint_dynamics,
@@ -23,25 +17,31 @@ from nodebook.adjoint import (
 from nodebook.book import glue, glued_text, show_glued
 from nodebook.datasets import make_moons
 from nodebook.fused import fused_odeint
-from nodebook.implicit import (
-    BACKWARD_EULER,
-    IMPLICIT_METHODS,
-    TRAPEZOID,
-    ConvergenceError,
-    ThetaMethod,
-    implicit_step,
-    newton_solve,
-    odeint_implicit,
-)
 from nodebook.integrate import (
+    BACKWARD_EULER,
+    BOSH3,
+    DOPRI5,
+    EULER,
     METHODS,
+    MIDPOINT,
+    RK4,
     RK38,
+    TRAPEZOID,
+    ButcherTableau,
+    ConvergenceError,
     Method,
     NonFiniteError,
     SolverStats,
     Split,
+    StepLimitError,
+    ThetaMethod,
+    error_norm,
     euler_maruyama,
+    newton_solve,
     odeint,
+    rk_stages,
+    rk_step,
+    split_step,
     theta_step,
 )
 from nodebook.metrics import accuracy, fit_order
@@ -64,19 +64,6 @@ from nodebook.plots import (
     use_book_style,
 )
 from nodebook.repro import generator, seed, seed_everything, seed_offset
-from nodebook.solvers import (
-    BOSH3,
-    DOPRI5,
-    EULER,
-    MIDPOINT,
-    RK4,
-    TABLEAUX,
-    ButcherTableau,
-    odeint_fixed,
-    rk_stages,
-    rk_step,
-)
-from nodebook.splitting import odeint_split, split_step
 from nodebook.systems import (
     CubicSpiral,
     FisherKPP,
@@ -99,16 +86,13 @@ __all__ = [
     "CLASS_COLOURS",
     "DOPRI5",
     "EULER",
-    "IMPLICIT_METHODS",
     "METHODS",
     "MIDPOINT",
     "MLP",
     "OKABE_ITO",
     "RK4",
     "RK38",
-    "TABLEAUX",
     "TRAPEZOID",
-    "AdaptiveSolution",
     "BoundField",
     "ButcherTableau",
     "ConditionedField",
@@ -150,15 +134,10 @@ __all__ = [
     "generator",
     "glue",
     "glued_text",
-    "implicit_step",
     "mackey_glass",
     "make_moons",
     "newton_solve",
     "odeint",
-    "odeint_adaptive",
-    "odeint_fixed",
-    "odeint_implicit",
-    "odeint_split",
     "plot_convergence",
     "plot_decision_boundary",
     "reference_solution",

@@ -24,8 +24,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from nodebook._validate import time_grid
-from nodebook.integrate import METHODS, odeint
-from nodebook.solvers import Field
+from nodebook.integrate import METHODS, Field, odeint
 
 Solve = Callable[[Field, torch.Tensor, torch.Tensor], torch.Tensor]
 """A solver ``solve(f, y0, t)`` returning the states at the times ``t``, shape ``(len(t), *y0.shape)``."""

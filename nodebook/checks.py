@@ -225,7 +225,7 @@ def check_rk_step(rk_step_from_tableau: Callable[..., torch.Tensor]) -> None:
     field, and checked not to change ``y`` in place.
     """
     __tracebackhide__ = True
-    from nodebook.solvers import DOPRI5, EULER, MIDPOINT, RK4, rk_step
+    from nodebook.integrate import DOPRI5, EULER, MIDPOINT, RK4, rk_step
 
     def f(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return torch.sin(y) * torch.cos(2.0 * t) - 0.5 * y

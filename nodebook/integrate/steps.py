@@ -113,7 +113,7 @@ def rk_step(
 
     Raises:
         TypeError: if ``tableau`` is not a :class:`ButcherTableau` (a method's name is
-            looked up in :data:`~nodebook.TABLEAUX`).
+            looked up in :data:`~nodebook.METHODS`).
         ValueError: if ``dt`` is zero or not finite.
     """
     if not isinstance(tableau, ButcherTableau):

@@ -146,14 +146,6 @@ DOPRI5 = ButcherTableau(
     ),
 )
 """Dormand-Prince 5(4), torchdiffeq's default ``dopri5``: order 5, embedded order 4, FSAL."""
-TABLEAUX: dict[str, ButcherTableau] = {
-    tab.name: tab for tab in (EULER, MIDPOINT, RK4, BOSH3, DOPRI5)
-}
-"""The explicit tableaux chapter 2 tabulates, by name. The one table of every method is
-:data:`~nodebook.METHODS` (which adds :data:`RK38`); this one goes once the chapters
-call :func:`~nodebook.odeint` (issue 28)."""
-
-
 @dataclass(frozen=True)
 class ThetaMethod:
     """An implicit method of the theta family, fixed by the weight ``w`` of the end slope.
