@@ -10,6 +10,22 @@ modules are
 - :mod:`~nodebook.integrate.stats`: what a solve did, and its errors;
 - :mod:`~nodebook.integrate.front_door`: the front door;
 - :mod:`~nodebook.integrate.sde`: Euler-Maruyama, the same convention for noisy systems.
+
+The other integrators the chapters call keep the same ``(f, y0, t)`` convention and the
+same result, ``(len(t), *y0.shape)``, but are not options of :func:`odeint`:
+
+- the gradient strategies of chapter 3, :func:`~nodebook.adjoint_odeint` and
+  :func:`~nodebook.checkpointed_odeint`, are what that chapter derives and writes out;
+  each takes the forward solver as a ``solve(f, y0, t)`` strategy
+  (:func:`~nodebook.fixed_step_solver`, :func:`~nodebook.torchdiffeq_solver`), as
+  diffrax separates solvers from adjoints. A ``gradient=`` option here would hide the
+  algorithm the chapter teaches behind a flag;
+- :func:`~nodebook.fused_odeint` (chapter 4) is a special case for the book's tanh MLP
+  fields, with :func:`odeint`'s arguments and results for the fixed-step explicit
+  methods. It is called by name rather than dispatched to, because it refuses what it
+  cannot differentiate exactly (a gradient for ``t``, a second derivative) and a silent
+  switch of backend would make one call behave two ways;
+- ``nb.fhn.rollout`` is chapter 4's experiment: its sample grid and its two models.
 """
 
 from nodebook.integrate.controller import error_norm
