@@ -146,6 +146,8 @@ DOPRI5 = ButcherTableau(
     ),
 )
 """Dormand-Prince 5(4), torchdiffeq's default ``dopri5``: order 5, embedded order 4, FSAL."""
+
+
 @dataclass(frozen=True)
 class ThetaMethod:
     """An implicit method of the theta family, fixed by the weight ``w`` of the end slope.
