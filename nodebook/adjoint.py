@@ -209,8 +209,7 @@ def checkpointed_odeint(
 
 
 def _check_inputs(y0: object, t: object) -> tuple[torch.Tensor, torch.Tensor]:
-    y0, t = time_grid(y0, t, increasing_only=True)
-    return y0, t
+    return time_grid(y0, t, increasing_only=True)
 
 
 @dataclass

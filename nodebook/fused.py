@@ -224,10 +224,10 @@ def fused_odeint(
 ) -> torch.Tensor:
     """Fixed-step solve of ``dy/dt = field(t, y, p)``, differentiated by hand.
 
-    Introduced in chapter 4. Same result as ``nb.odeint(field.at(p), y0, t,
-    method=method)``: one step of the explicit method between consecutive times, the states
-    at ``t`` returned with shape ``(len(t), *y0.shape)``, but several times faster to
-    train through because the backward pass is the discrete adjoint of the method,
+    Introduced in chapter 4. Same result as
+    ``nb.odeint(field.at(p), y0, t, method=method)``: one step of the explicit method
+    between consecutive times, the states at ``t`` returned with shape
+    ``(len(t), *y0.shape)``, but several times faster to train through because the backward pass is the discrete adjoint of the method,
     written out (see the module docstring).
 
     Args:
@@ -243,8 +243,8 @@ def fused_odeint(
         method: the name of a fixed-step explicit method in :data:`~nodebook.METHODS`
             (``"euler"``, ``"midpoint"``, ``"rk4"``, ``"rk38"``), or a
             :class:`~nodebook.ButcherTableau` to take fixed steps with (``nb.DOPRI5``),
-            as :func:`~nodebook.odeint` takes it. Forward Euler with unit steps on ``g`` is the residual
-            RNN ``y + g(y)`` of chapter 4.
+            as :func:`~nodebook.odeint` takes it. Forward Euler with unit steps on
+            ``g`` is the residual RNN ``y + g(y)`` of chapter 4.
 
     A field in training mode with dropout (chapter 6's report-style model) drops units
     at every evaluation, as calling it would, with masks from torch's global generator.
