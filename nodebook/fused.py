@@ -54,6 +54,7 @@ class _Plan:
     param_dim: int
     time_input: bool
     dropout: float  # applied after every hidden tanh, as nb.MLP does in training
+    state_power: int = 1  # the network sees y**state_power
 
     @property
     def inputs(self) -> tuple[tuple[tuple[int, float], ...], ...]:
@@ -330,6 +331,7 @@ def fused_odeint(
         field.param_dim,
         field.time_input,
         dropout,
+        field.state_power,
     )
     weights = [w for layer in layers for w in (layer.weight, layer.bias)]
     if any(w.dtype != y.dtype for w in weights):
@@ -375,9 +377,11 @@ def _forward(
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     """All steps without a graph: the states, and what the backward pass reads.
 
-    That is, when ``save``: each evaluation's state input ``Y``, its time (only with a
-    time input), each layer's activation ``H`` (after dropout, if any) and its
-    derivative ``dH = 1 - tanh^2`` (times the dropout mask).
+    That is, when ``save``: each evaluation's state input ``Y`` (the network's: the
+    stage state raised to ``state_power``), with a power its derivative ``dY`` with
+    respect to the stage state, its time (only with a time input), each layer's
+    activation ``H`` (after dropout, if any) and its derivative ``dH = 1 - tanh^2``
+    (times the dropout mask).
 
     Small networks make this loop overhead-bound: every tensor operation costs a few
     microseconds of dispatch whatever its size, so each stage does only what it must
@@ -411,6 +415,9 @@ def _forward(
     store_dh = save and keep < 1.0
     dH = y0.new_empty((n_layers, n_eval, batch, width)) if store_dh else H.new_empty(0)
     Y = y0.new_empty((n_eval, batch, d))
+    power = plan.state_power
+    dY = y0.new_empty((n_eval, batch, d)) if save and power > 1 else Y.new_empty(0)
+    dy_at = dY.unbind(0) if dY.numel() else ()
     h_at = [h.unbind(0) for h in H.unbind(0)]
     dh_at = [h.unbind(0) for h in dH.unbind(0)] if store_dh else []
     y_at = Y.unbind(0)
@@ -427,8 +434,14 @@ def _forward(
             # the stage input y + dt * sum_j a_ij k_j, the small increments summed before
             # they meet y (as nb.odeint does: in float32, adding them into y one by
             # one rounds each), written straight into its slot when it is kept
-            slot = y_at[e] if save else None
-            y_i = _step(y, dt, [(a_ij, k[j]) for j, a_ij in inputs[i]], slot)
+            terms = [(a_ij, k[j]) for j, a_ij in inputs[i]]
+            if power == 1:
+                y_i = _step(y, dt, terms, y_at[e] if save else None)
+            else:  # the network's input y_i**power, and its derivative when kept
+                y_s = _step(y, dt, terms, None)
+                y_i = torch.pow(y_s, power, out=y_at[e]) if save else y_s**power
+                if save:
+                    torch.mul(y_s ** (power - 1), power, out=dy_at[e])
             z = base
             if w_time is not None:
                 t_i = times[n] + c[i] * dt
@@ -448,7 +461,7 @@ def _forward(
         )
         ys.append(y)
     times_seen = torch.stack(T) if T else y0.new_zeros(0)
-    return torch.stack(ys), (Y, times_seen, H, dH)
+    return torch.stack(ys), (Y, dY, times_seen, H, dH)
 
 
 def _step(
@@ -512,7 +525,7 @@ class _FusedRollout(torch.autograd.Function):
     @once_differentiable  # a hand-written backward: a second derivative is refused
     def backward(ctx: Any, grad_ys: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         plan: _Plan = ctx.plan
-        times, p, Y, times_seen, H, dH, *weights = ctx.saved_tensors
+        times, p, Y, dY, times_seen, H, dH, *weights = ctx.saved_tensors
         used = plan.used
         d, q = plan.state_dim, plan.param_dim
         w_first = weights[0]
@@ -537,6 +550,7 @@ class _FusedRollout(torch.autograd.Function):
         k_at = K.unbind(0)
         dh_at = [x.unbind(0) for x in dH.unbind(0)] if dH.numel() else []
         h_at = [x.unbind(0) for x in H.unbind(0)]
+        dy_at = dY.unbind(0) if dY.numel() else ()
         one = H.new_ones(())
         grad_w = [torch.zeros_like(w) for w in weights[0::2]]
         grad_b = [torch.zeros_like(b) for b in weights[1::2]]
@@ -591,6 +605,8 @@ class _FusedRollout(torch.autograd.Function):
                         h_e = h_at[layer][e]
                         g = g.mul_(torch.addcmul(one, h_e, h_e, value=-1.0))
                 g = torch.mm(g, w_state)
+                if dy_at:  # through the power: times d(y**power)/dy
+                    g = g.mul_(dy_at[e])
                 y_acc = y_acc + g
                 for j, a in inputs[i]:
                     pending[j] = torch.add(

@@ -207,7 +207,9 @@ class ConditionedField(_Conditioned):
     Introduced in chapter 6. ``param_dim = 0`` and ``time_input=True`` is a
     non-autonomous single-system model; ``param_dim > 0`` conditions the field on
     system parameters ``p`` (shape ``(batch, param_dim)`` or ``(param_dim,)``). ``t`` may
-    be a scalar or one time per batch row (shape ``(batch, 1)``).
+    be a scalar or one time per batch row (shape ``(batch, 1)``). ``state_power = 3``
+    feeds the network ``y**3`` instead of ``y``, elementwise: the architecture of
+    torchdiffeq's ``ode_demo``, whose cubic spiral chapter 6 fits.
     """
 
     def __init__(
@@ -218,13 +220,21 @@ class ConditionedField(_Conditioned):
         n_hidden: int = 2,
         time_input: bool = False,
         dropout: float = 0.0,
+        state_power: int = 1,
     ) -> None:
         super().__init__()
+        if isinstance(state_power, bool) or not isinstance(state_power, int):
+            raise TypeError(
+                f"state_power must be an int, got {type(state_power).__name__}"
+            )
+        if state_power < 1:
+            raise ValueError(f"state_power must be at least 1, got {state_power}")
         self.state_dim, self.param_dim, self.time_input = (
             state_dim,
             param_dim,
             time_input,
         )
+        self.state_power = state_power
         self.net = MLP(
             state_dim + param_dim + int(time_input),
             hidden,
@@ -236,7 +246,7 @@ class ConditionedField(_Conditioned):
     def forward(
         self, t: torch.Tensor | float, y: torch.Tensor, p: torch.Tensor | None = None
     ) -> torch.Tensor:
-        parts = [y]
+        parts = [y if self.state_power == 1 else y**self.state_power]
         if self.param_dim:
             if p is None:
                 raise ValueError(

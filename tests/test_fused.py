@@ -11,10 +11,15 @@ import nodebook as nb
 F64 = torch.float64
 
 
-def _field(param_dim, time_input, hidden=12, n_hidden=2, seed=0):
+def _field(param_dim, time_input, hidden=12, n_hidden=2, seed=0, power=1):
     torch.manual_seed(seed)
     return nb.ConditionedField(
-        3, param_dim=param_dim, hidden=hidden, n_hidden=n_hidden, time_input=time_input
+        3,
+        param_dim=param_dim,
+        hidden=hidden,
+        n_hidden=n_hidden,
+        time_input=time_input,
+        state_power=power,
     ).double()
 
 
@@ -36,6 +41,12 @@ CASES = [
     (1, False, 2, 3, 4, nb.DOPRI5, False, "rows"),
     (0, True, 2, 5, 6, nb.BOSH3, False, None),
 ]
+# the same with the network fed y**power (chapter 6's ode_demo field has power 3)
+CASES = [(*case, 1) for case in CASES] + [
+    (0, False, 1, 20, 9, "rk4", False, None, 3),
+    (1, True, 2, 4, 5, "rk4", True, "rows", 2),
+    (2, False, 2, 3, 4, nb.DOPRI5, False, "shared", 3),
+]
 
 
 @pytest.mark.parametrize(
@@ -48,13 +59,14 @@ CASES = [
         "method",
         "per_row",
         "p",
+        "power",
     ),
     CASES,
 )
 def test_values_and_gradients_equal_autograd_through_the_same_tableau(
-    param_dim, time_input, n_hidden, batch, n_steps, method, per_row, p
+    param_dim, time_input, n_hidden, batch, n_steps, method, per_row, p, power
 ):
-    field = _field(param_dim, time_input, n_hidden=n_hidden)
+    field = _field(param_dim, time_input, n_hidden=n_hidden, power=power)
     gen = torch.Generator().manual_seed(batch * 31 + n_steps)
     y0 = torch.randn(batch, 3, generator=gen, dtype=F64, requires_grad=True)
     params = None
@@ -518,3 +530,14 @@ def test_float32_parameter_gradients_are_as_accurate_as_autograds():
             f"float32 gradient of {name}: error {error(a, ref):.1e} against "
             f"autograd's {error(b, ref):.1e}"
         )
+
+
+def test_state_power_feeds_the_network_the_powered_state():
+    torch.manual_seed(0)
+    field = nb.ConditionedField(2, hidden=5, n_hidden=1, state_power=3).double()
+    y = torch.randn(4, 2, dtype=F64)
+    assert torch.equal(field(0.0, y), field.net(y**3))
+    with pytest.raises(ValueError, match="at least 1"):
+        nb.ConditionedField(2, state_power=0)
+    with pytest.raises(TypeError, match="must be an int"):
+        nb.ConditionedField(2, state_power=1.5)
