@@ -70,3 +70,28 @@ def test_progress_line_draws_a_bar_and_ends_with_a_summary():
         "fit: [##########..........] step 5/10, loss 0.25",
         "fit: 2 steps in 1.2 s, final loss 0.5",
     ]
+
+
+def test_moons_seed_file_matches_a_rerun_of_the_first_steps():
+    """Chapter 1's seed spread (``tools/moons_seeds.py``) against a re-run of seed 0.
+
+    The first steps pin the data, the initial weights, the solver and the optimiser;
+    same seed and arithmetic, so agreement to float32 round-off (1e-4 relative).
+    """
+    import importlib.util
+    import json
+    from importlib.resources import files
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "moons_seeds.py"
+    spec = importlib.util.spec_from_file_location("moons_seeds", tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stored = json.loads(files("nodebook").joinpath("data/moons_seeds.json").read_text())
+    assert [e["seed"] for e in stored] == list(range(len(stored))) and len(stored) >= 10
+    entry = stored[0]
+    got = module.run(0, steps=module.HEAD)
+    for name in ("resnet", "node"):
+        assert got[f"{name}_loss_head"] == pytest.approx(
+            entry[f"{name}_loss_head"], rel=1e-4
+        ), name
