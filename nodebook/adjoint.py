@@ -1,10 +1,11 @@
 """The adjoint method, written out: gradients of an ODE solve without storing its graph.
 
 Introduced in chapter 3. For ``dz/dt = f(t, z; theta)`` and a loss ``L`` on the states at
-observation times ``t_0 < ... < t_N``, the adjoint ``a(t) = dL/dz(t)`` solves
+observation times ``t_0 < ... < t_N``, the adjoint ``a(t) = dL/dz(t)``, a row vector as in
+the chapter (in code a batch of rows, the shape of ``z``), solves
 
-    da/dt = -a^T df/dz,                  (backward from t_N, jumping by dL/dz(t_i) at t_i)
-    dL/dtheta = -integral_{t_N}^{t_0} a^T df/dtheta dt.
+    da/dt = -a df/dz,                    (backward from t_N, jumping by dL/dz(t_i) at t_i)
+    dL/dtheta = -integral_{t_N}^{t_0} a df/dtheta dt = integral_{t_0}^{t_N} a df/dtheta dt.
 
 :func:`adjoint_odeint` integrates forward without a graph and then integrates the augmented
 state ``[z, a, dL/dtheta]`` backward, reconstructing ``z`` as it goes. Every solver that
@@ -66,7 +67,7 @@ def fixed_step_solver(method: str = "rk4", steps_per_interval: int = 10) -> Solv
 def adjoint_dynamics(
     f: nn.Module, t: torch.Tensor, z: torch.Tensor, a: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]:
-    """``f(t, z)``, ``-a^T df/dz`` and ``-a^T df/dtheta`` with one vector-Jacobian product.
+    """``f(t, z)``, ``-a df/dz`` and ``-a df/dtheta`` with one vector-Jacobian product.
 
     Introduced in chapter 3: the right-hand side of the augmented backward system. The
     products come from one reverse-mode pass through ``f``, so the cost is about that of
@@ -111,21 +112,38 @@ class _Adjoint(torch.autograd.Function):
                 [dz.reshape(-1), da.reshape(-1)] + [g.reshape(-1) for g in dtheta]
             )
 
+        # dL/dt_i: moving an observation time t_i (i >= 1) moves only where its own
+        # term looks, dL/dt_i = dl_i/dz(t_i) . f(t_i, z(t_i)); moving the start t_0 with
+        # z(t_0) = y0 held shifts the whole trajectory, dL/dt_0 = -a(t_0+) . f(t_0, y0),
+        # with a(t_0+) the adjoint that arrives from the later observations
+        grad_t = torch.zeros_like(t) if ctx.needs_input_grad[3] else None
+
+        def slope_dot(
+            s: torch.Tensor, z: torch.Tensor, w: torch.Tensor
+        ) -> torch.Tensor:
+            with torch.no_grad():
+                return (w * f(s, z)).sum()
+
         z = y_end
         a = grad_ys[-1]
         g = torch.zeros(sum(sizes), dtype=y_end.dtype, device=y_end.device)
         for i in range(t.numel() - 1, 0, -1):
+            if grad_t is not None:
+                grad_t[i] = slope_dot(t[i], z, grad_ys[i])
             state = torch.cat([z.reshape(-1), a.reshape(-1), g])
             state = solve(augmented, state, torch.stack([t[i], t[i - 1]]))[-1]
             z = state[:n].reshape(shape)
+            a = state[n : 2 * n].reshape(shape)
+            if i == 1 and grad_t is not None:
+                grad_t[0] = -slope_dot(t[0], z, a)
             # the loss's direct dependence on z(t_{i-1}) makes a jump in the adjoint
-            a = state[n : 2 * n].reshape(shape) + grad_ys[i - 1]
+            a = a + grad_ys[i - 1]
             g = state[2 * n :]
         grads_params = [
             chunk.reshape(p.shape)
             for chunk, p in zip(g.split(sizes), params, strict=True)
         ]
-        return (None, None, a, None, *grads_params)
+        return (None, None, a, grad_t, *grads_params)
 
 
 def adjoint_odeint(
@@ -138,7 +156,9 @@ def adjoint_odeint(
 
     Introduced in chapter 3. The forward pass stores no graph, only the final state; the
     backward pass integrates ``[z, a, dL/dtheta]`` from ``t[-1]`` back to ``t[0]`` with
-    the same ``solve``, adding ``dL/dz(t_i)`` to ``a`` at every observation time.
+    the same ``solve``, adding ``dL/dz(t_i)`` to ``a`` at every observation time. When
+    ``t`` requires a gradient it gets one too (chapter 3 derives it): one more
+    evaluation of ``f`` per observation time.
 
     Args:
         f: the field, an ``nn.Module`` called as ``f(t, z)``; its parameters receive

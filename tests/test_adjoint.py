@@ -162,3 +162,23 @@ def test_bad_input_gives_clear_error(call, error, message):
 def test_checkpointed_rejects_bad_times():
     with pytest.raises(ValueError, match="increasing"):
         nb.checkpointed_odeint(field(), Y0, T_OBS.flip(0), 1)
+
+
+def test_adjoint_gives_the_gradient_with_respect_to_the_time_grid():
+    # a field with a time input, and a loss on every state, the start included
+    f = field()
+    solve = nb.torchdiffeq_solver("dopri5", **TIGHT)
+
+    def time_gradient(run):
+        t = T_OBS.clone().requires_grad_(True)
+        loss = (run(f, Y0, t) ** 2).sum()
+        return torch.autograd.grad(loss, t)[0]
+
+    want = time_gradient(backprop)
+    got = time_gradient(lambda f, y, t: nb.adjoint_odeint(f, y, t, solve))
+    assert want.abs().min() > 1e-3  # every time matters, the start included
+    assert torch.allclose(got, want, rtol=1e-7, atol=1e-10), (got, want)
+    # without a gradient on t the backward pass computes none
+    y = Y0.clone().requires_grad_(True)
+    (nb.adjoint_odeint(f, y, T_OBS, solve) ** 2).sum().backward()
+    assert y.grad is not None
