@@ -2,10 +2,15 @@
 
 Chapters are executed by ``tools/execute_chapters.py`` (``make execute``) into the build's
 execution cache, and ``tests/test_chapters.py`` checks what they produced. At the end of a
-run that checked them, this prints each chapter's execution time against the 60 s target,
-with a machine-speed figure measured in the same run, so that times from two machines can
-be compared. Time is reported, never a failure: a slower machine must not fail by being
+run that checked them, this prints each chapter's execution time against its budget, with
+a machine-speed figure measured in the same run, so that times from two machines can be
+compared. Time is reported, never a failure: a slower machine must not fail by being
 slow.
+
+The budgets hold on the book's reference machine, a 2-core AMD EPYC (AVX2) running two
+chapters at a time (issue 29): 60 s a chapter, 80 s for chapter 4, whose published recipe
+is kept. The report scales them to this machine by the ratio of the machine-speed figures,
+a rough guide (a wider vector unit speeds some chapters more than others).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import time
 import pytest
 
 TARGET_S = 60.0  # the book's promise: a chapter runs in a minute on a laptop CPU
+BUDGET_S = {"04_fitzhugh_nagumo.ipynb": 80.0}  # the published recipe's 600 epochs
+REFERENCE_SPEED_MS = 43.8  # machine_speed_ms() on the reference machine
 
 _seen: list[tuple[str, float]] = []
 
@@ -62,10 +69,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     tr.section(
         "chapter timing (one execution per chapter, for the build and the tests)"
     )
+    speed = machine_speed_ms()
+    scale = speed / REFERENCE_SPEED_MS
     for name, seconds in _seen:
-        flag = "ok" if seconds <= TARGET_S else "over the 60 s target"
-        tr.write_line(f"{name:<40} {seconds:6.1f} s   target 60 s   {flag}")
+        budget = BUDGET_S.get(name, TARGET_S)
+        here = budget * scale
+        flag = "ok" if seconds <= here else "over budget"
+        tr.write_line(
+            f"{name:<40} {seconds:6.1f} s   budget {budget:.0f} s on the reference "
+            f"machine, {here:.0f} s here   {flag}"
+        )
     tr.write_line(
-        f"machine speed: {machine_speed_ms():.1f} ms for the fixed torch workload "
-        "(1000 x tanh((40,128) @ (128,128)), one thread; lower is faster)"
+        f"machine speed: {speed:.1f} ms for the fixed torch workload "
+        "(1000 x tanh((40,128) @ (128,128)), one thread; lower is faster), "
+        f"{REFERENCE_SPEED_MS} ms on the reference machine"
     )
