@@ -254,14 +254,28 @@ def learned_field(
 
 
 def field_agreement(
-    model: ConditionedField, kind: Kind, current: float, n: int = 25
+    model: ConditionedField,
+    kind: Kind,
+    current: float,
+    n: int = 25,
+    weighted: bool = False,
 ) -> tuple[float, float]:
     """Mean cosine similarity and median magnitude ratio ``|learned| / |true|`` against
-    the true field on :func:`field_grid`. Chapter 4."""
+    the true field on :func:`field_grid`. Chapter 4.
+
+    ``weighted=True`` weights each state's cosine by the true field's magnitude there,
+    so that the slow regions near the nullclines, where the direction is hardest to
+    learn and matters least for a trajectory, count for less than the fast jumps.
+    """
     states = field_grid(n)
     true = FitzHughNagumo(I=current)(0.0, states)
     pred = learned_field(model, kind, states, current)
-    cosine = torch.nn.functional.cosine_similarity(pred, true, dim=-1).mean()
+    cosines = torch.nn.functional.cosine_similarity(pred, true, dim=-1)
+    if weighted:
+        speed = true.norm(dim=-1)
+        cosine = (speed * cosines).sum() / speed.sum()
+    else:
+        cosine = cosines.mean()
     ratio = (pred.norm(dim=-1) / true.norm(dim=-1)).median()
     return float(cosine), float(ratio)
 

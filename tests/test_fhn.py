@@ -95,6 +95,20 @@ def test_field_agreement_of_the_true_field_is_perfect():
     assert cosine == pytest.approx(1.0) and ratio == pytest.approx(1.0)
     cosine, ratio = fhn.field_agreement(TrueField(), "rnn", 0.5)
     assert ratio == pytest.approx(1 / fhn.DT)  # g / dt: the RNN's field needs the step
+    cosine, _ = fhn.field_agreement(TrueField(), "node", 0.5, weighted=True)
+    assert cosine == pytest.approx(1.0)
+
+
+def test_weighted_cosine_counts_slow_regions_less():
+    class Offset(torch.nn.Module):
+        # the true field plus a constant arrow: wrong in direction mostly where slow
+        def forward(self, t, y, p):
+            true = nb.FitzHughNagumo(I=p.reshape(-1))(t, y)
+            return true + torch.tensor([0.0, 0.3])
+
+    uniform, _ = fhn.field_agreement(Offset(), "node", 0.5)
+    weighted, _ = fhn.field_agreement(Offset(), "node", 0.5, weighted=True)
+    assert uniform < weighted < 1.0, (uniform, weighted)
 
 
 def test_cache_round_trip_and_missing_or_damaged_cache(tmp_path, monkeypatch):
