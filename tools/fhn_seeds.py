@@ -16,7 +16,6 @@ training times are shown in chapter 4.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -81,16 +80,11 @@ def run(seed: int, kind: str, recipe: fhn.Recipe, time_input: bool = False) -> d
     return entry
 
 
-def machine_speed_ms() -> float:
-    """The timing table's machine-speed figure (``conftest.py``), stored with the times."""
-    spec = importlib.util.spec_from_file_location("book_conftest", ROOT / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.machine_speed_ms()
-
-
 def main() -> None:
+    # the timing table's machine-speed figure, stored with the times
+    sys.path.insert(0, str(ROOT))
+    from conftest import machine_speed_ms
+
     seeds = [int(s) for s in sys.argv[1:]] or [0, 1, 2, 3, 4]
     results = []
     for seed in seeds:

@@ -16,8 +16,8 @@ of the whole training step, and the loss. Chapter 7 shows them;
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -73,16 +73,11 @@ def run(k: float, method: str, steps: int = STEPS) -> dict:
     return entry
 
 
-def machine_speed_ms() -> float:
-    """The timing table's machine-speed figure (``conftest.py``), stored with the times."""
-    spec = importlib.util.spec_from_file_location("book_conftest", ROOT / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.machine_speed_ms()
-
-
 def main() -> None:
+    # the timing table's machine-speed figure, stored with the times
+    sys.path.insert(0, str(ROOT))
+    from conftest import machine_speed_ms
+
     results = []
     for k in RATIOS:
         for method in METHODS:
