@@ -153,6 +153,38 @@ def test_torch_is_pinned_and_our_package_is_not_called_nodebook():
     assert re.search(r'^name = "neural-ode-course"$', pyproject, re.M)
 
 
+def test_a_wheel_carries_every_subpackage(tmp_path):
+    # Colab installs the package from the repository (not editable): a wheel that
+    # left out nodebook/integrate or nodebook/checks would fail at `import nodebook`
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "source"  # a copy, so that the build leaves no files here
+    shutil.copytree(
+        ROOT / "nodebook",
+        source / "nodebook",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps"]
+        + ["--no-build-isolation", "-q", "-w", str(tmp_path)],
+        check=True,
+        cwd=tmp_path,
+    )
+    (wheel,) = tmp_path.glob("*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    wanted = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "nodebook").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert wanted <= shipped, f"the wheel lacks {sorted(wanted - shipped)}"
+
+
 def test_pinned_outputs_belong_to_tagged_cells():
     pinned = json.loads((ROOT / "tests" / "pinned_outputs.json").read_text())
     for path in CHAPTERS:

@@ -1,0 +1,103 @@
+"""What every exercise check shares: failing with a message, calling learner code, comparing.
+
+Every check calls the learner's function itself (:func:`_call`), so an exception in the
+learner's code, a wrong type or shape, a NaN or a wrong value all end the same way: a
+:class:`CheckFailed` whose message says what was expected and what came back. Each
+helper sets ``__tracebackhide__`` so that its frames are hidden from tracebacks.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from typing import Any, NoReturn
+
+import torch
+
+
+class CheckFailed(AssertionError):
+    """An exercise answer is not right yet; the message says why. Introduced in chapter 1."""
+
+
+def _fail(message: str) -> NoReturn:
+    __tracebackhide__ = True
+    raise CheckFailed(message) from None
+
+
+def _passed(message: str) -> None:
+    print(f"\N{CHECK MARK} {message}")
+
+
+def _learner_frame(exc: BaseException) -> str:
+    """' (line N of your code: `text`)' for the deepest frame in notebook code, if any."""
+    frames = [
+        fr
+        for fr in traceback.extract_tb(exc.__traceback__)
+        if "ipykernel" in fr.filename or fr.filename.startswith("<")
+    ]
+    if not frames:
+        return ""
+    fr = frames[-1]
+    return f" (line {fr.lineno} of your code: `{(fr.line or '').strip()}`)"
+
+
+def _call(fn: object, name: str, *args: Any) -> Any:
+    """Call the learner's ``fn``, turning any exception into a readable CheckFailed."""
+    __tracebackhide__ = True
+    if not callable(fn):
+        _fail(f"`{name}` should be a function, but it is a {type(fn).__name__}.")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        _fail(
+            f"`{name}` is not written yet: replace `raise NotImplementedError()` with your code."
+        )
+    except (
+        Exception
+    ) as exc:  # any learner error becomes feedback, never a deep traceback
+        _fail(f"`{name}` raised {type(exc).__name__}: {exc}{_learner_frame(exc)}")
+
+
+def _tensor(value: object, what: str, like: torch.Tensor) -> torch.Tensor:
+    """Require a finite tensor with the shape and dtype of ``like``."""
+    __tracebackhide__ = True
+    if not isinstance(value, torch.Tensor):
+        _fail(f"{what} should be a torch.Tensor, but it is a {type(value).__name__}.")
+    if value.shape != like.shape:
+        _fail(
+            f"{what} should have shape {tuple(like.shape)}, but it has shape {tuple(value.shape)}."
+        )
+    if value.dtype != like.dtype:
+        _fail(
+            f"{what} should have dtype {like.dtype} (the dtype of the input), got {value.dtype}."
+        )
+    if not bool(torch.isfinite(value).all()):
+        _fail(f"{what} contains NaN or inf values.")
+    return value
+
+
+def _number(value: object, what: str) -> float:
+    """Require a finite real number (a Python or NumPy number, or a one-element tensor)."""
+    __tracebackhide__ = True
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        _fail(f"{what} should be a number, but it is a {type(value).__name__}.")
+    if not math.isfinite(number):
+        _fail(f"{what} should be a finite number, got {number}.")
+    return number
+
+
+def _close(
+    got: torch.Tensor, expected: torch.Tensor, what: str, rtol: float, atol: float
+) -> None:
+    __tracebackhide__ = True
+    if not torch.allclose(got, expected, rtol=rtol, atol=atol):
+        err = (got - expected).abs()
+        i = int(err.argmax())
+        _fail(
+            f"{what} is off by up to {float(err.max()):.3g}: at flat index {i} expected "
+            f"{float(expected.flatten()[i]):.6g}, got {float(got.flatten()[i]):.6g}."
+        )

@@ -1,0 +1,157 @@
+"""The checks of chapter 2's exercises: Solvers and stiffness.
+
+The chapter is ``chapters/02_solvers_and_stiffness.ipynb``; its exercise cells call these as ``nb.checks.check_<name>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from nodebook.checks._core import _call, _close, _fail, _number, _passed, _tensor
+
+__all__ = ["check_largest_stable_dt", "check_newton_update", "check_rk_step"]
+
+
+def check_rk_step(rk_step_from_tableau: Callable[..., torch.Tensor]) -> None:
+    """Exercise 2.1: one explicit RK step from ``(a, b, c)`` matches :func:`nodebook.rk_step`.
+
+    Tried with Euler, midpoint, RK4 and Dormand-Prince on a batch with a time-dependent
+    field, and checked not to change ``y`` in place.
+    """
+    __tracebackhide__ = True
+    from nodebook.integrate import DOPRI5, EULER, MIDPOINT, RK4, rk_step
+
+    def f(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.sin(y) * torch.cos(2.0 * t) - 0.5 * y
+
+    y = torch.linspace(-1.0, 2.0, 6, dtype=torch.float64).reshape(3, 2)
+    t, dt = torch.tensor(0.4, dtype=torch.float64), 0.3
+    for tableau in (EULER, MIDPOINT, RK4, DOPRI5):
+        a = [list(row) for row in tableau.a]
+        y_before = y.clone()
+        got = _call(
+            rk_step_from_tableau,
+            "rk_step_from_tableau",
+            f,
+            t,
+            y,
+            dt,
+            a,
+            list(tableau.b),
+            list(tableau.c),
+        )
+        got = _tensor(
+            got, f"rk_step_from_tableau(...) with the {tableau.name} tableau", y
+        )
+        if not torch.equal(y, y_before):
+            _fail("rk_step_from_tableau changed y in place; return a new tensor.")
+        _close(
+            got,
+            rk_step(f, t, y, dt, tableau),
+            f"one {tableau.name} step",
+            rtol=1e-10,
+            atol=1e-12,
+        )
+    _passed(
+        "rk_step_from_tableau matches nb.rk_step for Euler, midpoint, RK4 and Dopri5."
+    )
+
+
+def check_largest_stable_dt(largest_stable_dt: Callable[[torch.Tensor], float]) -> None:
+    """Exercise 2.2: the largest forward-Euler step that is stable for ``y' = A y``.
+
+    Compared with a bisection on the spectral radius of ``I + dt A`` for matrices with
+    real, complex and mixed eigenvalues.
+    """
+    __tracebackhide__ = True
+    matrices = {
+        "diag(-1, -10)": torch.diag(torch.tensor([-1.0, -10.0], dtype=torch.float64)),
+        "a damped rotation": torch.tensor(
+            [[-0.5, 3.0], [-3.0, -0.5]], dtype=torch.float64
+        ),
+        "a 3x3 mix": torch.tensor(
+            [[-2.0, 1.0, 0.0], [-1.0, -2.0, 0.0], [0.0, 0.0, -4.0]], dtype=torch.float64
+        ),
+        "a non-normal matrix": torch.tensor(
+            [[-1.0, 5.0], [0.0, -3.0]], dtype=torch.float64
+        ),
+    }
+
+    def radius(A: torch.Tensor, dt: float) -> float:
+        eye = torch.eye(A.shape[0], dtype=A.dtype)
+        return float(torch.linalg.eigvals(eye + dt * A).abs().max())
+
+    def bisect(A: torch.Tensor) -> float:
+        lo, hi = 0.0, 1.0
+        while radius(A, hi) <= 1.0:
+            hi *= 2
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if radius(A, mid) <= 1.0 + 1e-12 else (lo, mid)
+        return lo
+
+    for name, A in matrices.items():
+        got = _number(
+            _call(largest_stable_dt, "largest_stable_dt", A.clone()),
+            f"largest_stable_dt(A) for {name}",
+        )
+        want = bisect(A)
+        if abs(got - want) > 1e-6 * max(1.0, want):
+            hint = ""
+            if abs(got - 2 / float(torch.linalg.eigvals(A).abs().max())) < 1e-6:
+                hint = (
+                    " 2 / max|lambda| is right only for real eigenvalues; use the real "
+                    "part and the modulus."
+                )
+            _fail(
+                f"for {name} largest_stable_dt returned {got:.6g}, expected {want:.6g}.{hint}"
+            )
+    _passed("largest_stable_dt agrees with a bisection on four matrices.")
+
+
+def check_newton_update(newton_update: Callable[..., torch.Tensor]) -> None:
+    """Exercise 2.3: one Newton iteration for the backward-Euler equation.
+
+    On a linear field one update is exact; on a nonlinear field repeated updates must
+    converge to the step :func:`nodebook.theta_step` computes.
+    """
+    __tracebackhide__ = True
+    from nodebook.integrate import theta_step
+
+    A = torch.tensor([[-50.0, 1.0], [0.0, -2.0]], dtype=torch.float64)
+
+    def f_lin(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return A @ y
+
+    def jac_lin(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return A.clone()
+
+    y_n = torch.tensor([1.0, -1.0], dtype=torch.float64)
+    t1, dt = torch.tensor(0.1, dtype=torch.float64), 0.1
+    exact = torch.linalg.solve(torch.eye(2, dtype=torch.float64) - dt * A, y_n)
+    got = _call(
+        newton_update, "newton_update", f_lin, jac_lin, t1, y_n, dt, y_n.clone()
+    )
+    got = _tensor(got, "newton_update(...) on a linear field", y_n)
+    _close(got, exact, "one Newton update on the linear field y' = A y", 1e-9, 1e-12)
+
+    def f_vdp(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.stack((y[1], 10.0 * (1 - y[0] ** 2) * y[1] - y[0]))
+
+    def jac_vdp(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        x, v = float(y[0]), float(y[1])
+        return torch.tensor(
+            [[0.0, 1.0], [-20.0 * x * v - 1.0, 10.0 * (1 - x * x)]], dtype=torch.float64
+        )
+
+    y_n = torch.tensor([2.0, -0.5], dtype=torch.float64)
+    dt = 0.05
+    want = theta_step(f_vdp, torch.tensor(0.0, dtype=torch.float64), y_n, dt)
+    z = y_n.clone()
+    for _ in range(8):
+        z = _call(newton_update, "newton_update", f_vdp, jac_vdp, t1, y_n, dt, z)
+        z = _tensor(z, "newton_update(...) on Van der Pol", y_n)
+    _close(z, want, "eight Newton updates on Van der Pol (mu = 10)", 1e-8, 1e-10)
+    _passed("newton_update is exact on a linear field and converges on Van der Pol.")
