@@ -9,9 +9,11 @@ helper sets ``__tracebackhide__`` so that its frames are hidden from tracebacks.
 from __future__ import annotations
 
 import math
+import numbers
 import traceback
 from typing import Any, NoReturn
 
+import numpy as np
 import torch
 
 
@@ -88,6 +90,30 @@ def _number(value: object, what: str) -> float:
     if not math.isfinite(number):
         _fail(f"{what} should be a finite number, got {number}.")
     return number
+
+
+def _integer(value: object, what: str) -> int:
+    """Require a whole number: a Python or NumPy integer, or a one-element integer tensor.
+
+    A float, even a whole one such as ``4.0``, is refused with a hint: the exercises that
+    ask for a count say so.
+    """
+    __tracebackhide__ = True
+    if isinstance(value, torch.Tensor | np.ndarray) and value.ndim <= 1:
+        if value.ndim == 0 or len(value) == 1:
+            value = value.item()  # an int for an integer dtype, a float otherwise
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        if (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool | np.bool_)
+            and float(value).is_integer()
+        ):
+            _fail(
+                f"{what} is the float {value!r}; a count is an int: return int(...) "
+                "or use integer arithmetic such as math.ceil."
+            )
+        _fail(f"{what} should be an int, got {type(value).__name__} {value!r}.")
+    return int(value)
 
 
 def _close(

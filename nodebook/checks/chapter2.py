@@ -5,6 +5,7 @@ The chapter is ``chapters/02_solvers_and_stiffness.ipynb``; its exercise cells c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -114,44 +115,77 @@ def check_largest_stable_dt(largest_stable_dt: Callable[[torch.Tensor], float]) 
 def check_newton_update(newton_update: Callable[..., torch.Tensor]) -> None:
     """Exercise 2.3: one Newton iteration for the backward-Euler equation.
 
-    On a linear field one update is exact; on a nonlinear field repeated updates must
-    converge to the step :func:`nodebook.theta_step` computes.
+    Both fields depend on time, so ``f`` must be evaluated at ``t1``, the end of the step.
+    On an affine field one update from any guess is exact. On a forced Van der Pol
+    oscillator one update from a guess away from ``y_n`` is compared with Newton's formula
+    (a Jacobian frozen at ``y_n`` gives another point), and repeated updates must converge
+    to the step :func:`nodebook.theta_step` takes from ``t1 - dt``.
     """
     __tracebackhide__ = True
     from nodebook.integrate import theta_step
 
     A = torch.tensor([[-50.0, 1.0], [0.0, -2.0]], dtype=torch.float64)
+    forcing = torch.tensor([1.0, -3.0], dtype=torch.float64)
 
-    def f_lin(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return A @ y
+    def f_lin(t: torch.Tensor | float, y: torch.Tensor) -> torch.Tensor:
+        return A @ y + math.sin(5.0 * float(t)) * forcing
 
-    def jac_lin(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def jac_lin(t: torch.Tensor | float, y: torch.Tensor) -> torch.Tensor:
         return A.clone()
 
     y_n = torch.tensor([1.0, -1.0], dtype=torch.float64)
-    t1, dt = torch.tensor(0.1, dtype=torch.float64), 0.1
-    exact = torch.linalg.solve(torch.eye(2, dtype=torch.float64) - dt * A, y_n)
+    t1, dt = torch.tensor(0.3, dtype=torch.float64), 0.1
+    eye = torch.eye(2, dtype=torch.float64)
+    exact = torch.linalg.solve(eye - dt * A, y_n + dt * math.sin(1.5) * forcing)
     got = _call(
-        newton_update, "newton_update", f_lin, jac_lin, t1, y_n, dt, y_n.clone()
+        newton_update, "newton_update", f_lin, jac_lin, t1, y_n.clone(), dt, y_n.clone()
     )
-    got = _tensor(got, "newton_update(...) on a linear field", y_n)
-    _close(got, exact, "one Newton update on the linear field y' = A y", 1e-9, 1e-12)
+    got = _tensor(got, "newton_update(...) on an affine field", y_n)
+    at_start = torch.linalg.solve(eye - dt * A, y_n + dt * math.sin(1.0) * forcing)
+    if torch.allclose(got, at_start, rtol=1e-9, atol=1e-12):
+        _fail(
+            "newton_update evaluated f at the start of the step, t1 - dt; backward "
+            "Euler evaluates f at the end, t1."
+        )
+    _close(
+        got, exact, "one Newton update on the field y' = A y + sin(5 t) c", 1e-9, 1e-12
+    )
 
-    def f_vdp(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return torch.stack((y[1], 10.0 * (1 - y[0] ** 2) * y[1] - y[0]))
+    mu = 10.0
 
-    def jac_vdp(t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def f_vdp(t: torch.Tensor | float, y: torch.Tensor) -> torch.Tensor:
+        x, v = y[0], y[1]
+        return torch.stack((v, mu * (1 - x**2) * v - x + math.cos(3.0 * float(t))))
+
+    def jac_vdp(t: torch.Tensor | float, y: torch.Tensor) -> torch.Tensor:
         x, v = float(y[0]), float(y[1])
         return torch.tensor(
-            [[0.0, 1.0], [-20.0 * x * v - 1.0, 10.0 * (1 - x * x)]], dtype=torch.float64
+            [[0.0, 1.0], [-2.0 * mu * x * v - 1.0, mu * (1 - x * x)]],
+            dtype=torch.float64,
         )
 
     y_n = torch.tensor([2.0, -0.5], dtype=torch.float64)
     dt = 0.05
-    want = theta_step(f_vdp, torch.tensor(0.0, dtype=torch.float64), y_n, dt)
+    t1 = torch.tensor(0.25, dtype=torch.float64)
+    z = torch.tensor([1.9, -0.8], dtype=torch.float64)  # a guess away from y_n
+    G = z - y_n - dt * f_vdp(t1, z)
+    one = z - torch.linalg.solve(eye - dt * jac_vdp(t1, z), G)
+    got = _call(newton_update, "newton_update", f_vdp, jac_vdp, t1, y_n, dt, z.clone())
+    got = _tensor(got, "newton_update(...) on Van der Pol", y_n)
+    frozen = z - torch.linalg.solve(eye - dt * jac_vdp(t1, y_n), G)
+    if torch.allclose(got, frozen, rtol=1e-9, atol=1e-12):
+        _fail(
+            "newton_update took the Jacobian at y_n; Newton's method evaluates it at the "
+            "current guess z."
+        )
+    _close(got, one, "one Newton update on Van der Pol from z != y_n", 1e-9, 1e-12)
+    want = theta_step(f_vdp, t1 - dt, y_n, dt)
     z = y_n.clone()
     for _ in range(8):
         z = _call(newton_update, "newton_update", f_vdp, jac_vdp, t1, y_n, dt, z)
         z = _tensor(z, "newton_update(...) on Van der Pol", y_n)
     _close(z, want, "eight Newton updates on Van der Pol (mu = 10)", 1e-8, 1e-10)
-    _passed("newton_update is exact on a linear field and converges on Van der Pol.")
+    _passed(
+        "newton_update is exact on an affine field and follows Newton's iterates on "
+        "Van der Pol."
+    )

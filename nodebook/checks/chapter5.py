@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import torch
 
-from nodebook.checks._core import _call, _fail, _number, _passed, _tensor
+from nodebook.checks._core import CheckFailed, _call, _fail, _number, _passed, _tensor
 
 __all__ = [
     "check_fhn_nullclines",
@@ -54,8 +54,29 @@ def check_fhn_nullclines(
     _passed("fhn_nullclines zero dv/dt and dw/dt for two currents.")
 
 
+class _Recorder:
+    """A field that records where it is evaluated and stops a loop that never ends."""
+
+    def __init__(self, f: Callable[[torch.Tensor], torch.Tensor], limit: int) -> None:
+        self.f, self.limit, self.points = f, limit, []
+        self.exhausted = False
+
+    def __call__(self, y: torch.Tensor) -> torch.Tensor:
+        if len(self.points) >= self.limit:
+            self.exhausted = True
+            raise RuntimeError(f"the field was evaluated {self.limit} times")
+        self.points.append(y.detach().clone())
+        return self.f(y)
+
+
 def check_find_fixed_point(find_fixed_point: Callable[..., torch.Tensor]) -> None:
-    """Exercise 5.2: Newton's method finds zeros of three fields from nearby starts."""
+    """Exercise 5.2: Newton's method finds zeros of three fields from nearby starts.
+
+    The states have two components. Each field records where it is evaluated: the first
+    Newton update from ``y0`` must be among those points (another root-finder lands on
+    the zero by another path), and on a field without a zero the loop must stop after
+    at most 50 updates.
+    """
     __tracebackhide__ = True
     from nodebook.systems import FitzHughNagumo
 
@@ -77,15 +98,38 @@ def check_find_fixed_point(find_fixed_point: Callable[..., torch.Tensor]) -> Non
             torch.tensor([1.5, -0.5], dtype=torch.float64),
         ),
     }
+    limit = 1000  # 50 updates of a few evaluations each, with room to spare
     for name, (f, y0) in cases.items():
-        got = _call(find_fixed_point, "find_fixed_point", f, y0.clone())
+        recorder = _Recorder(f, limit)
+        got = _call(find_fixed_point, "find_fixed_point", recorder, y0.clone())
         got = _tensor(got, f"find_fixed_point for {name}", like=y0)
         residual = float(f(got).abs().max())
         if residual > 1e-8:
             _fail(
                 f"for {name} f is still {residual:.3g} at the returned point; iterate until it vanishes."
             )
-    _passed("find_fixed_point finds the zeros of three fields.")
+        J = torch.autograd.functional.jacobian(f, y0)
+        first = y0 - torch.linalg.solve(J, f(y0))
+        if not any(
+            torch.allclose(p, first, rtol=1e-5, atol=1e-8) for p in recorder.points
+        ):
+            _fail(
+                f"for {name} the zero was found, but not by Newton's method: from y0 = "
+                f"{y0.tolist()} Newton's update y0 - J(y0)^-1 f(y0) is "
+                f"{[round(float(x), 6) for x in first]}, and f was never evaluated there."
+            )
+    recorder = _Recorder(lambda y: y**2 + 1.0, limit)
+    y0 = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    try:
+        _call(find_fixed_point, "find_fixed_point", recorder, y0.clone())
+    except CheckFailed:
+        if recorder.exhausted:
+            _fail(
+                f"on y**2 + 1, a field with no zero, find_fixed_point evaluated f "
+                f"{limit} times without stopping: stop after at most 50 updates."
+            )
+        raise
+    _passed("find_fixed_point follows Newton's updates to the zeros of three fields.")
 
 
 def check_period_from_crossings(period_from_crossings: Callable[..., float]) -> None:

@@ -5,6 +5,7 @@ The chapter is ``chapters/07_limits.ipynb``; its exercise cells call these as ``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -101,6 +102,11 @@ def check_stiffness_ratio(stiffness_ratio: Callable[[torch.Tensor], float]) -> N
             ),
             400.0,
         ),
+        # eigenvalues (-11 +- sqrt(105)) / 2, which the diagonal does not show
+        "a coupled 2x2 matrix": (
+            torch.tensor([[-1.0, 2.0], [3.0, -10.0]], dtype=torch.float64),
+            (11 + math.sqrt(105)) / (11 - math.sqrt(105)),
+        ),
     }
     for name, (J, want) in cases.items():
         got = _number(
@@ -121,5 +127,6 @@ def check_stiffness_ratio(stiffness_ratio: Callable[[torch.Tensor], float]) -> N
                 f"for {name} stiffness_ratio returned {got:.6g}, expected {want:.6g}.{hint}"
             )
     _passed(
-        "stiffness_ratio is right for diagonal, oscillatory and triangular Jacobians."
+        "stiffness_ratio is right for diagonal, oscillatory, triangular and coupled "
+        "Jacobians."
     )

@@ -1,0 +1,141 @@
+"""Chapter 2's checks: realistic wrong answers fail with a message that names the mistake;
+right answers written in other ways pass, as does the chapter's own solution."""
+
+import numpy as np
+import pytest
+import torch
+from chapter_solutions import solution
+
+import nodebook as nb
+from nodebook.checks import CheckFailed
+
+rk_step_from_tableau = solution(2, "rk_step_from_tableau")
+largest_stable_dt = solution(2, "largest_stable_dt")
+newton_update = solution(2, "newton_update")
+
+
+def _rk_tensors(f, t, y, dt, a, b, c):
+    # the stages kept in one tensor, the (ragged) tableau turned into a square matrix
+    s = len(b)
+    a = torch.tensor([list(row) + [0.0] * (s - len(row)) for row in a], dtype=y.dtype)
+    b, c = torch.tensor(b, dtype=y.dtype), torch.tensor(c, dtype=y.dtype)
+    k = torch.zeros((s, *y.shape), dtype=y.dtype)
+    for i in range(len(b)):
+        y_i = y + dt * torch.tensordot(a[i, :i], k[:i], dims=1)
+        k[i] = f(t + c[i] * dt, y_i)
+    return y + dt * torch.tensordot(b, k, dims=1)
+
+
+def _rk_wrong(f, t, y, dt, a, b, c, *, nodes=True, last_row_only=False):
+    k = []
+    for i, (a_row, c_i) in enumerate(zip(a, c, strict=True)):
+        y_i = y + dt * sum(a_ij * k_j for a_ij, k_j in zip(a_row, k, strict=False))
+        if last_row_only and i:
+            y_i = y + dt * a_row[i - 1] * k[-1]
+        k.append(f(t + (c_i * dt if nodes else 0.0), y_i))
+    return y + dt * sum(b_i * k_i for b_i, k_i in zip(b, k, strict=True))
+
+
+def _stable_dt_bisection(A):
+    # a numerical answer: bisect on the spectral radius of I + dt A
+    eye = torch.eye(A.shape[0], dtype=A.dtype)
+    lo, hi = 0.0, 10.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        stable = torch.linalg.eigvals(eye + mid * A).abs().max() <= 1 + 1e-13
+        lo, hi = (mid, hi) if stable else (lo, mid)
+    return lo
+
+
+def _newton(f, jac, t1, y_n, dt, z, *, t=None, at=None, sign=1.0):
+    J = torch.eye(z.numel(), dtype=z.dtype) - sign * dt * jac(
+        t1, z if at is None else at
+    )
+    G = z - y_n - dt * f(t1 if t is None else t, z)
+    return z - torch.linalg.solve(J, G)
+
+
+WRONG = {
+    "check_rk_step": [
+        (lambda *a: _rk_wrong(*a, nodes=False), "off by up to"),
+        (lambda *a: _rk_wrong(*a, last_row_only=True), "off by up to"),
+        (
+            lambda f, t, y, dt, a, b, c: y.add_(
+                rk_step_from_tableau(f, t, y.clone(), dt, a, b, c) - y
+            ),
+            "in place",
+        ),
+        (lambda f, t, y, dt, a, b, c: y + dt * f(t, y), "off by up to"),
+        (lambda f, t, y, dt, a, b, c: float(y.sum()), "torch.Tensor"),
+        (lambda f, t, y, dt, a, b, c: y[0], "shape"),
+        (
+            lambda f, t, y, dt, a, b, c: rk_step_from_tableau(
+                f, t, y, dt, a, b, c
+            ).float(),
+            "dtype",
+        ),
+        (lambda f, t, y, dt, a, b, c: a[5][0], "raised IndexError"),
+    ],
+    "check_largest_stable_dt": [
+        (lambda A: float(2 / torch.linalg.eigvals(A).abs().max()), "real part"),
+        (lambda A: float((-2 / torch.linalg.eigvals(A).real).min()), "expected"),
+        (lambda A: float("nan"), "finite number"),
+        (lambda A: "fast", "should be a number"),
+        (lambda A: torch.linalg.eigvals(A), "number"),
+        (lambda A: 1.0, "expected"),
+    ],
+    "check_newton_update": [
+        (lambda *a: _newton(*a, t=a[2] - a[4]), "start of the step"),
+        (lambda *a: _newton(*a, at=a[3]), "Jacobian at y_n"),
+        (lambda *a: _newton(*a, sign=-1.0), "off by up to"),
+        (lambda f, jac, t1, y_n, dt, z: y_n + dt * f(t1, y_n), "off by up to"),
+        (lambda f, jac, t1, y_n, dt, z: z.unsqueeze(0), "shape"),
+        (lambda f, jac, t1, y_n, dt, z: z * float("nan"), "NaN"),
+        (
+            lambda f, jac, t1, y_n, dt, z: newton_update(
+                f, jac, t1, y_n, dt, z
+            ).float(),
+            "dtype",
+        ),
+        (
+            lambda f, jac, t1, y_n, dt, z: torch.linalg.solve(jac(t1, z), z[:1]),
+            "raised",
+        ),
+    ],
+}
+
+RIGHT = {
+    "check_rk_step": [rk_step_from_tableau, _rk_tensors],
+    "check_largest_stable_dt": [
+        largest_stable_dt,
+        _stable_dt_bisection,
+        lambda A: np.float64(largest_stable_dt(A)),
+        lambda A: torch.tensor(largest_stable_dt(A)),
+    ],
+    "check_newton_update": [
+        newton_update,
+        # the inverse the statement advises against is still a right answer
+        lambda f, jac, t1, y_n, dt, z: (
+            z
+            - torch.linalg.inv(torch.eye(len(z), dtype=z.dtype) - dt * jac(t1, z))
+            @ (z - y_n - dt * f(t1, z))
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "message"),
+    [(c, a, m) for c, cases in WRONG.items() for a, m in cases],
+)
+def test_wrong_answers_fail_with_a_message_naming_the_mistake(check, answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        getattr(nb.checks, check)(answer)
+
+
+@pytest.mark.parametrize(
+    ("check", "answer"), [(c, a) for c, answers in RIGHT.items() for a in answers]
+)
+def test_right_answers_pass(check, answer, capsys):
+    getattr(nb.checks, check)(answer)
+    assert capsys.readouterr().out.startswith("\N{CHECK MARK}")
