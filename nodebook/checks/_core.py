@@ -8,17 +8,57 @@ helper sets ``__tracebackhide__`` so that its frames are hidden from tracebacks.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import traceback
-from typing import Any, NoReturn
+import warnings
+from collections.abc import Callable
+from typing import Any, NoReturn, ParamSpec
 
 import numpy as np
 import torch
 
+P = ParamSpec("P")
+
 
 class CheckFailed(AssertionError):
-    """An exercise answer is not right yet; the message says why. Introduced in chapter 1."""
+    """An exercise answer is not right yet; the message says why. Introduced in chapter 1.
+
+    In IPython (Jupyter, Colab, and the kernel nbgrader grades in) it shows as one message
+    block instead of a traceback through this package, which would look like a crash of
+    the library; it is still an error, so nbgrader withholds the point.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of formatting the frames (its documented hook)
+        return [f"\x1b[1;31mCheckFailed\x1b[0m: {self}"]
+
+
+def _check(check: Callable[P, None]) -> Callable[P, None]:
+    """Make ``check`` an exercise check: warnings of the learner's code become notes.
+
+    A warning raised while the check runs (by the learner's code, or by torch on its
+    behalf) is recorded instead of written to stderr, where nbgrader would take it for a
+    failed cell, and is printed once, after the check, as a note on stdout.
+    """
+
+    @functools.wraps(check)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        __tracebackhide__ = True
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                check(*args, **kwargs)
+            finally:
+                seen: set[tuple[str, str]] = set()
+                for w in caught:
+                    key = (w.category.__name__, str(w.message))
+                    if key not in seen:
+                        seen.add(key)
+                        print(f"note: your code warned: {key[0]}: {key[1]}")
+
+    return run
 
 
 def _fail(message: str) -> NoReturn:

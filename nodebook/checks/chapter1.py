@@ -12,6 +12,7 @@ import torch
 
 from nodebook.checks._core import (
     _call,
+    _check,
     _close,
     _fail,
     _integer,
@@ -23,6 +24,7 @@ from nodebook.checks._core import (
 __all__ = ["check_euler_step", "check_measure_order", "check_min_stable_blocks"]
 
 
+@_check
 def check_euler_step(euler_step: Callable[..., torch.Tensor]) -> None:
     """Exercise 1.1: ``euler_step(f, t, y, dt)`` returns ``y + dt * f(t, y)``.
 
@@ -58,6 +60,7 @@ def check_euler_step(euler_step: Callable[..., torch.Tensor]) -> None:
     _passed("euler_step matches y + dt * f(t, y) on batches in float64 and float32.")
 
 
+@_check
 def check_measure_order(measure_order: Callable[..., float]) -> None:
     """Exercise 1.2: ``measure_order`` recovers order 1 for Euler and 2 for midpoint steps.
 
@@ -107,6 +110,7 @@ def check_measure_order(measure_order: Callable[..., float]) -> None:
     _passed("measure_order finds order 1 for Euler and 2 for the midpoint rule.")
 
 
+@_check
 def check_min_stable_blocks(min_stable_blocks: Callable[[float, float], int]) -> None:
     """Exercise 1.3: fewest weight-tied blocks for which ``h' = lam h`` (lam < 0) does not grow.
 

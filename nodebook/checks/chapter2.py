@@ -10,11 +10,20 @@ from collections.abc import Callable
 
 import torch
 
-from nodebook.checks._core import _call, _close, _fail, _number, _passed, _tensor
+from nodebook.checks._core import (
+    _call,
+    _check,
+    _close,
+    _fail,
+    _number,
+    _passed,
+    _tensor,
+)
 
 __all__ = ["check_largest_stable_dt", "check_newton_update", "check_rk_step"]
 
 
+@_check
 def check_rk_step(rk_step_from_tableau: Callable[..., torch.Tensor]) -> None:
     """Exercise 2.1: one explicit RK step from ``(a, b, c)`` matches :func:`nodebook.rk_step`.
 
@@ -60,6 +69,7 @@ def check_rk_step(rk_step_from_tableau: Callable[..., torch.Tensor]) -> None:
     )
 
 
+@_check
 def check_largest_stable_dt(largest_stable_dt: Callable[[torch.Tensor], float]) -> None:
     """Exercise 2.2: the largest forward-Euler step that is stable for ``y' = A y``.
 
@@ -112,6 +122,7 @@ def check_largest_stable_dt(largest_stable_dt: Callable[[torch.Tensor], float]) 
     _passed("largest_stable_dt agrees with a bisection on four matrices.")
 
 
+@_check
 def check_newton_update(newton_update: Callable[..., torch.Tensor]) -> None:
     """Exercise 2.3: one Newton iteration for the backward-Euler equation.
 

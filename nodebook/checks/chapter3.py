@@ -12,6 +12,7 @@ import torch
 from nodebook.checks._core import (
     CheckFailed,
     _call,
+    _check,
     _close,
     _fail,
     _number,
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 
+@_check
 def check_adjoint_rhs(adjoint_rhs: Callable[..., torch.Tensor]) -> None:
     """Exercise 3.1: ``adjoint_rhs(f, t, z, a)`` returns ``-a df/dz`` for a batch.
 
@@ -83,6 +85,7 @@ def check_adjoint_rhs(adjoint_rhs: Callable[..., torch.Tensor]) -> None:
     _passed("adjoint_rhs matches -a df/dz for a linear field and a network.")
 
 
+@_check
 def check_directional_derivative(
     directional_derivative: Callable[..., float], h_good: object
 ) -> None:
@@ -170,6 +173,7 @@ def check_directional_derivative(
     _passed("central differences agree with autograd on three functions at h_good.")
 
 
+@_check
 def check_adjoint_at_start(adjoint_at_start: Callable[..., torch.Tensor]) -> None:
     """Exercise 3.3: the adjoint swept backward with jumps equals autograd's dL/dz0.
 

@@ -13,6 +13,7 @@ import torch
 
 from nodebook.checks._core import (
     _call,
+    _check,
     _close,
     _fail,
     _integer,
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 
+@_check
 def check_mlp_parameters(mlp_parameters: Callable[[list[int]], int]) -> None:
     """Exercise 4.1: weights and biases of a fully connected network, counted."""
     __tracebackhide__ = True
@@ -52,6 +54,7 @@ def check_mlp_parameters(mlp_parameters: Callable[[list[int]], int]) -> None:
     )
 
 
+@_check
 def check_rnn_rollout(rnn_rollout: Callable[..., torch.Tensor]) -> None:
     """Exercise 4.2: ``y_{k+1} = y_k + g(y_k)``, all states stacked, first one included."""
     __tracebackhide__ = True
@@ -76,6 +79,7 @@ def check_rnn_rollout(rnn_rollout: Callable[..., torch.Tensor]) -> None:
     _passed("rnn_rollout matches y_(k+1) = y_k + g(y_k) for six steps of a batch.")
 
 
+@_check
 def check_rk4_step_backward(rk4_step_backward: Callable[..., torch.Tensor]) -> None:
     """Exercise 4.4: one step of RK4's discrete adjoint, from the last stage back."""
     __tracebackhide__ = True
@@ -141,6 +145,7 @@ def check_rk4_step_backward(rk4_step_backward: Callable[..., torch.Tensor]) -> N
     )
 
 
+@_check
 def check_field_agreement(field_agreement: Callable[..., tuple[float, float]]) -> None:
     """Exercise 4.3: mean cosine of the arrows and median of the length ratios.
 

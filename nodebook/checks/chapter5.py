@@ -9,7 +9,15 @@ from collections.abc import Callable
 
 import torch
 
-from nodebook.checks._core import CheckFailed, _call, _fail, _number, _passed, _tensor
+from nodebook.checks._core import (
+    CheckFailed,
+    _call,
+    _check,
+    _fail,
+    _number,
+    _passed,
+    _tensor,
+)
 
 __all__ = [
     "check_fhn_nullclines",
@@ -18,6 +26,7 @@ __all__ = [
 ]
 
 
+@_check
 def check_fhn_nullclines(
     fhn_nullclines: Callable[..., tuple[torch.Tensor, torch.Tensor]],
 ) -> None:
@@ -69,6 +78,7 @@ class _Recorder:
         return self.f(y)
 
 
+@_check
 def check_find_fixed_point(find_fixed_point: Callable[..., torch.Tensor]) -> None:
     """Exercise 5.2: Newton's method finds zeros of three fields from nearby starts.
 
@@ -132,6 +142,7 @@ def check_find_fixed_point(find_fixed_point: Callable[..., torch.Tensor]) -> Non
     _passed("find_fixed_point follows Newton's updates to the zeros of three fields.")
 
 
+@_check
 def check_period_from_crossings(period_from_crossings: Callable[..., float]) -> None:
     """Exercise 5.3: the mean spacing of upward zero crossings."""
     __tracebackhide__ = True

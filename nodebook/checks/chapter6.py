@@ -9,11 +9,20 @@ from collections.abc import Callable
 
 import torch
 
-from nodebook.checks._core import _call, _close, _fail, _number, _passed, _tensor
+from nodebook.checks._core import (
+    _call,
+    _check,
+    _close,
+    _fail,
+    _number,
+    _passed,
+    _tensor,
+)
 
 __all__ = ["check_estimate_ab", "check_inside_training_range", "check_spiral_solution"]
 
 
+@_check
 def check_spiral_solution(spiral_solution: Callable[..., torch.Tensor]) -> None:
     """Exercise 6.1: the exact linear spiral matches a tight numerical solve."""
     __tracebackhide__ = True
@@ -39,6 +48,7 @@ def check_spiral_solution(spiral_solution: Callable[..., torch.Tensor]) -> None:
     _passed("spiral_solution matches a numerical solve for three spirals.")
 
 
+@_check
 def check_inside_training_range(
     inside_training_range: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
 ) -> None:
@@ -78,6 +88,7 @@ def check_inside_training_range(
     _passed("inside_training_range classifies six test points correctly.")
 
 
+@_check
 def check_estimate_ab(estimate_ab: Callable[..., tuple[float, float]]) -> None:
     """Exercise 6.3: least-squares identification of ``(a, b)`` from one trajectory."""
     __tracebackhide__ = True

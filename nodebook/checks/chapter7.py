@@ -10,7 +10,15 @@ from collections.abc import Callable
 
 import torch
 
-from nodebook.checks._core import _call, _close, _fail, _number, _passed, _tensor
+from nodebook.checks._core import (
+    _call,
+    _check,
+    _close,
+    _fail,
+    _number,
+    _passed,
+    _tensor,
+)
 
 __all__ = [
     "check_delay_embedding",
@@ -19,6 +27,7 @@ __all__ = [
 ]
 
 
+@_check
 def check_euler_maruyama_step(euler_maruyama_step: Callable[..., torch.Tensor]) -> None:
     """Exercise 7.1: ``y + dt f(t, y) + sigma sqrt(dt) xi``, and the spread it produces."""
     __tracebackhide__ = True
@@ -64,6 +73,7 @@ def check_euler_maruyama_step(euler_maruyama_step: Callable[..., torch.Tensor]) 
     )
 
 
+@_check
 def check_delay_embedding(
     delay_embedding: Callable[[torch.Tensor, int], torch.Tensor],
 ) -> None:
@@ -80,6 +90,7 @@ def check_delay_embedding(
     _passed("delay_embedding builds (x_k, x_(k-lag)) pairs for three lags.")
 
 
+@_check
 def check_stiffness_ratio(stiffness_ratio: Callable[[torch.Tensor], float]) -> None:
     """Exercise 7.3: largest over smallest ``|Re lambda|`` of the Jacobian's eigenvalues."""
     __tracebackhide__ = True

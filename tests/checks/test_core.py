@@ -34,3 +34,51 @@ def test_an_unwritten_stub_is_named(check):
         run = functools.partial(run, h_good=1e-5)
     with pytest.raises(CheckFailed, match="not written yet"):
         run(not_written)
+
+
+def _warning_euler_step(f, t, y, dt):
+    import warnings
+
+    warnings.warn("a right answer that warns", UserWarning, stacklevel=1)
+    return y + dt * f(t, y)
+
+
+def test_a_right_answer_that_warns_passes_and_the_warning_is_a_note(capsys):
+    nb.checks.check_euler_step(_warning_euler_step)
+    out, err = capsys.readouterr()
+    assert out.startswith("\N{CHECK MARK}"), out
+    # once, although the check calls the answer twice, and never on stderr
+    assert out.count("note: your code warned: UserWarning: a right answer") == 1, out
+    assert err == "", err
+
+
+def test_a_wrong_answer_that_warns_fails_with_the_note(capsys):
+    with pytest.raises(CheckFailed, match="off by up to"):
+        nb.checks.check_euler_step(lambda *a: -_warning_euler_step(*a))
+    out, err = capsys.readouterr()
+    assert "note: your code warned" in out and err == "", (out, err)
+
+
+def test_a_failing_check_renders_as_one_message_in_a_kernel():
+    # what a learner sees in Jupyter or Colab, and what nbgrader stores as the error
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import nodebook as nb\n"
+                "def euler_step(f, t, y, dt):\n"
+                "    return y - dt * f(t, y)\n"
+                "nb.checks.check_euler_step(euler_step)"
+            )
+        ]
+    )
+    client = nbclient.NotebookClient(notebook, timeout=120, allow_errors=True)
+    client.execute()
+    (error,) = [o for o in notebook.cells[0].outputs if o.output_type == "error"]
+    assert error.ename == "CheckFailed", error
+    text = "\n".join(error.traceback)
+    assert "off by up to" in text, text
+    assert "nodebook" not in text and "File " not in text, (
+        f"the learner sees library frames: {text}"
+    )

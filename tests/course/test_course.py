@@ -99,6 +99,17 @@ def submissions(source: Path, released: Path, folder: Path) -> None:
     save(
         "reads_files", prepend_to_first_solution("print(open('/etc/hostname').read())")
     )
+    nb = reference()
+    cell = solution_cells(nb)[0]
+    indent = cell.source.split("### BEGIN SOLUTION")[0].rsplit("\n", 1)[-1]
+    cell.source = cell.source.replace(
+        "### BEGIN SOLUTION",
+        "### BEGIN SOLUTION\n"
+        + indent
+        + 'import warnings; warnings.warn("a right answer that warns")',
+        1,
+    )
+    save("warns", nb)  # warns each time the check calls it; nothing reaches stderr
     (folder / "no_notebook").mkdir()
     (folder / "no_notebook" / "answers.txt").write_text("I did it on paper")
 
@@ -164,6 +175,7 @@ def test_reference_scores_full_and_blank_scores_zero(graded):
         ("sys_exit", 2, "NameError"),
         ("prints_megabytes", 3, ""),
         ("reads_files", 3, ""),
+        ("warns", 3, ""),
         ("renamed", 3, ""),
         ("edits_check", 3, ""),  # the check cell is restored from the source
         ("deletes_checks", 3, ""),  # so are deleted check cells
