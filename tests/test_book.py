@@ -170,8 +170,10 @@ def test_a_wheel_carries_every_subpackage(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps"]
-        + ["--no-build-isolation", "-q", "-w", str(tmp_path)],
+        [
+            *(sys.executable, "-m", "pip", "wheel", str(source)),
+            *("--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)),
+        ],
         check=True,
         cwd=tmp_path,
     )
