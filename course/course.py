@@ -1,13 +1,20 @@
 """Run a course from the book's exercises with nbgrader: release, autograde, export.
 
-    python course/course.py release                 # student notebooks for every chapter
-    python course/course.py autograde CHAPTER DIR   # grade DIR/<student>/*.ipynb
-    python course/course.py export CHAPTER          # scores per student and exercise (CSV)
+    python course/course.py [--course DIR] release                # student notebooks
+    python course/course.py [--course DIR] autograde CHAPTER SUBS  # grade SUBS/<student>/
+    python course/course.py [--course DIR] export CHAPTER          # scores (CSV)
 
 Needs the instructor install (``make course-install``: nbgrader). Each chapter's
 exercises, with the chapter's setup cell, become one assignment named after the chapter
 (for example ``01_resnet_as_euler``), so grading runs the exercises only, not the
 chapter's experiments. The book's instructor page explains the workflow and its limits.
+
+Everything a course writes (assignments, gradebook, feedback, grades) goes into the course
+folder: ``--course DIR``, else ``$COURSE_DIR``, else this file's folder. The book itself is
+only read, so it can be mounted read-only. Results are kept per student and written
+atomically (a temporary file renamed over the old one): grading some students again
+keeps every other student's result, and a run killed at any point loses only the student
+it was grading, whom the next run grades again.
 """
 
 from __future__ import annotations
@@ -15,12 +22,14 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import io
 import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -29,8 +38,7 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 ROOT = Path(os.environ.get("BOOK_ROOT", HERE.parent))  # the book (for its chapters)
 CHAPTERS = ROOT / "chapters"
-SOURCE, SUBMITTED, AUTOGRADED = HERE / "source", HERE / "submitted", HERE / "autograded"
-RELEASE, FEEDBACK, GRADES = HERE / "release", HERE / "feedback", HERE / "grades"
+CONFIG = HERE / "nbgrader_config.py"  # copied into each course folder
 MEMORY_LIMIT = 4 * 2**30  # bytes of address space for a student's kernel
 STUDENT_TIMEOUT = 600  # seconds for one student's whole notebook
 
@@ -47,8 +55,72 @@ def _jupyter_data_path() -> str:
     return os.pathsep.join(dict.fromkeys(folders))
 
 
-def _nbgrader(*args: str, limit_memory: bool = False, timeout: float | None = None):
-    """Run one nbgrader command in the course directory, in its own process."""
+@dataclass(frozen=True)
+class Course:
+    """The folder one course writes into, and nbgrader's folders in it."""
+
+    root: Path
+
+    @property
+    def source(self) -> Path:
+        return self.root / "source"
+
+    @property
+    def release(self) -> Path:
+        return self.root / "release"
+
+    @property
+    def submitted(self) -> Path:
+        return self.root / "submitted"
+
+    @property
+    def autograded(self) -> Path:
+        return self.root / "autograded"
+
+    @property
+    def feedback(self) -> Path:
+        return self.root / "feedback"
+
+    @property
+    def grades(self) -> Path:
+        return self.root / "grades"
+
+    @property
+    def gradebook(self) -> Path:
+        return self.root / "gradebook.db"
+
+    def record(self, chapter: str, student: str) -> Path:
+        """One student's result for a chapter: the note on their submission."""
+        return self.grades / chapter / f"{student}.json"
+
+    def prepare(self) -> None:
+        """Create the folder and give it the book's nbgrader settings."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        target = self.root / CONFIG.name
+        if target.resolve() != CONFIG and (
+            not target.exists() or target.read_text() != CONFIG.read_text()
+        ):
+            _write_atomic(target, CONFIG.read_text())
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader (or a crash) never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    with partial.open("w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(partial, path)
+
+
+def _nbgrader(
+    course: Course,
+    *args: str,
+    limit_memory: bool = False,
+    timeout: float | None = None,
+):
+    """Run one nbgrader command in the course folder, in its own process."""
 
     def limits() -> None:  # applied in the child: the kernel it starts inherits them
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
@@ -63,7 +135,7 @@ def _nbgrader(*args: str, limit_memory: bool = False, timeout: float | None = No
     )
     return subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
-        cwd=HERE,
+        cwd=course.root,
         env=env,
         capture_output=True,
         text=True,
@@ -108,22 +180,23 @@ def exercises_notebook(chapter: Path) -> nbformat.NotebookNode:
     return out
 
 
-def release(chapters: list[str] | None = None) -> list[Path]:
+def release(course: Course, chapters: list[str] | None = None) -> list[Path]:
     """Write the source assignments and generate the student versions."""
+    course.prepare()
     names = chapters or sorted(p.stem for p in CHAPTERS.glob("*.ipynb"))
     released = []
     for name in names:
-        (SOURCE / name).mkdir(parents=True, exist_ok=True)
+        (course.source / name).mkdir(parents=True, exist_ok=True)
         nbformat.write(
             exercises_notebook(CHAPTERS / f"{name}.ipynb"),
-            SOURCE / name / f"{name}.ipynb",
+            course.source / name / f"{name}.ipynb",
         )
-        result = _nbgrader("generate_assignment", name, "--force")
+        result = _nbgrader(course, "generate_assignment", name, "--force")
         if result.returncode != 0:
             raise SystemExit(
                 f"generate_assignment {name} failed:\n{result.stdout}{result.stderr}"
             )
-        released.append(RELEASE / name / f"{name}.ipynb")
+        released.append(course.release / name / f"{name}.ipynb")
     return released
 
 
@@ -172,76 +245,91 @@ def _restore_checks(
     return restored
 
 
-def _forget(chapter: str, student: str) -> None:
+def _forget(course: Course, chapter: str, student: str) -> None:
     """Remove a student's submission of ``chapter`` from the gradebook, if any."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    if not (HERE / "gradebook.db").exists():
+    if not course.gradebook.exists():
         return
-    with Gradebook(f"sqlite:///{HERE / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{course.gradebook}") as gb:
         try:
             gb.remove_submission(chapter, student)
         except MissingEntry:
             pass
 
 
-def autograde(chapter: str, submissions: Path) -> dict[str, str]:
+def autograde(course: Course, chapter: str, submissions: Path) -> dict[str, str]:
     """Grade every ``submissions/<student>/`` folder; returns a note per student.
 
     Each student is graded in a separate nbgrader process whose kernel has a memory
     limit, so a crash, a memory bomb or a hang costs that student's score and nothing
-    else. Unreadable submissions are recorded with a score of zero and a reason.
+    else. Unreadable submissions are recorded with a score of zero and a reason. Each
+    student's note is written, atomically, only once their grade is in the gradebook,
+    so a record always belongs to a finished grading; students not in ``submissions``
+    keep their results.
     """
+    course.prepare()
+    if not (course.source / chapter / f"{chapter}.ipynb").exists():
+        raise SystemExit(
+            f"{chapter} is not released in {course.root}: run `release {chapter}` first"
+        )
     notes: dict[str, str] = {}
     for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
         student = folder.name
-        notebook, note = _student_notebook(folder, chapter)
-        target = SUBMITTED / student / chapter / f"{chapter}.ipynb"
-        # start clean: no earlier submission, grade or feedback of this student survives
-        for old in (SUBMITTED, AUTOGRADED, FEEDBACK):
-            shutil.rmtree(old / student / chapter, ignore_errors=True)
-        _forget(chapter, student)
-        if notebook is None:
-            notes[student] = note
-            continue
-        try:
-            nbformat.validate(nbformat.read(notebook, as_version=4))
-        except Exception as exc:  # empty, not JSON, not a notebook
-            notes[student] = f"unreadable notebook ({type(exc).__name__}); scored 0"
-            continue
-        target.parent.mkdir(parents=True)
-        submitted = nbformat.read(notebook, as_version=4)
-        restored = _restore_checks(
-            submitted,
-            nbformat.read(SOURCE / chapter / f"{chapter}.ipynb", as_version=4),
+        notes[student] = _grade_student(course, chapter, student, folder)
+        _write_atomic(
+            course.record(chapter, student),
+            json.dumps({"student": student, "note": notes[student]}) + "\n",
         )
-        if restored:
-            note = "; ".join(
-                filter(None, [note, f"restored {restored} deleted check cell(s)"])
-            )
-        nbformat.write(submitted, target)
-        try:
-            result = _nbgrader(
-                "autograde",
-                chapter,
-                "--student",
-                student,
-                "--force",
-                limit_memory=True,
-                timeout=STUDENT_TIMEOUT,
-            )
-            failure = (
-                _failure(result.stdout + result.stderr) if result.returncode else ""
-            )
-        except subprocess.TimeoutExpired:
-            failure = f"grading took over {STUDENT_TIMEOUT} s and was stopped"
-        if failure:
-            note = "; ".join(filter(None, [note, failure]))
-        notes[student] = note
-    _nbgrader("generate_feedback", chapter, "--force")
-    (GRADES).mkdir(exist_ok=True)
-    (GRADES / f"{chapter}-notes.json").write_text(json.dumps(notes, indent=1) + "\n")
+    _nbgrader(course, "generate_feedback", chapter, "--force")
     return notes
+
+
+def _grade_student(course: Course, chapter: str, student: str, folder: Path) -> str:
+    """Grade one student's folder into the gradebook; the note on their submission."""
+    notebook, note = _student_notebook(folder, chapter)
+    target = course.submitted / student / chapter / f"{chapter}.ipynb"
+    # start clean: no earlier submission, grade, feedback or record of this student
+    # survives (a run killed from here on leaves the student without a record, and the
+    # next run grades them again)
+    course.record(chapter, student).unlink(missing_ok=True)
+    for old in (course.submitted, course.autograded, course.feedback):
+        shutil.rmtree(old / student / chapter, ignore_errors=True)
+    _forget(course, chapter, student)
+    if notebook is None:
+        return note
+    try:
+        nbformat.validate(nbformat.read(notebook, as_version=4))
+    except Exception as exc:  # empty, not JSON, not a notebook
+        return f"unreadable notebook ({type(exc).__name__}); scored 0"
+    target.parent.mkdir(parents=True)
+    submitted = nbformat.read(notebook, as_version=4)
+    restored = _restore_checks(
+        submitted,
+        nbformat.read(course.source / chapter / f"{chapter}.ipynb", as_version=4),
+    )
+    if restored:
+        note = "; ".join(
+            filter(None, [note, f"restored {restored} deleted check cell(s)"])
+        )
+    nbformat.write(submitted, target)
+    try:
+        result = _nbgrader(
+            course,
+            "autograde",
+            chapter,
+            "--student",
+            student,
+            "--force",
+            limit_memory=True,
+            timeout=STUDENT_TIMEOUT,
+        )
+        failure = _failure(result.stdout + result.stderr) if result.returncode else ""
+    except subprocess.TimeoutExpired:
+        failure = f"grading took over {STUDENT_TIMEOUT} s and was stopped"
+    if failure:
+        note = "; ".join(filter(None, [note, failure]))
+    return note
 
 
 def _error(cell: nbformat.NotebookNode) -> str:
@@ -282,17 +370,28 @@ def _failure(log: str) -> str:
     return "autograde failed: " + (lines[-1] if lines else "no output")
 
 
-def export(chapter: str) -> Path:
+def _notes(course: Course, chapter: str) -> dict[str, str]:
+    """Every graded student's note for ``chapter``, from their records."""
+    # a course graded before per-student records kept one file per chapter
+    legacy = course.grades / f"{chapter}-notes.json"
+    notes = json.loads(legacy.read_text()) if legacy.exists() else {}
+    for path in sorted((course.grades / chapter).glob("*.json")):
+        record = json.loads(path.read_text())
+        notes[record["student"]] = record["note"]
+    return notes
+
+
+def export(course: Course, chapter: str) -> Path:
     """One CSV row per student and exercise: score, maximum and the reason for a loss."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    notes = json.loads((GRADES / f"{chapter}-notes.json").read_text())
-    source = nbformat.read(SOURCE / chapter / f"{chapter}.ipynb", as_version=4)
+    notes = _notes(course, chapter)
+    source = nbformat.read(course.source / chapter / f"{chapter}.ipynb", as_version=4)
     checks = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
     rows = []
-    with Gradebook(f"sqlite:///{HERE / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{course.gradebook}") as gb:
         for student in sorted(notes):
-            graded = AUTOGRADED / student / chapter / f"{chapter}.ipynb"
+            graded = course.autograded / student / chapter / f"{chapter}.ipynb"
             reasons = (
                 _reasons(nbformat.read(graded, as_version=4)) if graded.exists() else {}
             )
@@ -309,26 +408,24 @@ def export(chapter: str) -> Path:
                 rows.append(
                     [student, chapter, grade_id, score, points, reason, notes[student]]
                 )
-    out = GRADES / f"{chapter}.csv"
-    with out.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(
-            [
-                "student",
-                "assignment",
-                "exercise",
-                "score",
-                "max_score",
-                "reason",
-                "note",
-            ]
-        )
-        writer.writerows(rows)
+    out = course.grades / f"{chapter}.csv"
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    header = ["student", "assignment", "exercise", "score", "max_score", "reason"]
+    writer.writerow([*header, "note"])
+    writer.writerows(rows)
+    _write_atomic(out, text.getvalue())
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--course",
+        type=Path,
+        default=Path(os.environ.get("COURSE_DIR", HERE)),
+        help="the folder the course writes into (default: $COURSE_DIR, else course/)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_release = sub.add_parser("release", help="generate the student notebooks")
     p_release.add_argument("chapters", nargs="*", help="chapter names (default: all)")
@@ -339,15 +436,16 @@ def main(argv: list[str] | None = None) -> None:
     p_export.add_argument("chapter")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    course = Course(args.course.resolve())
     if args.command == "release":
-        for path in release(args.chapters or None):
+        for path in release(course, args.chapters or None):
             print(path)
     elif args.command == "autograde":
-        for student, note in autograde(args.chapter, args.submissions).items():
+        for student, note in autograde(course, args.chapter, args.submissions).items():
             print(f"{student}: {note or 'graded'}")
-        print(export(args.chapter))
+        print(export(course, args.chapter))
     else:
-        print(export(args.chapter))
+        print(export(course, args.chapter))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -26,17 +28,34 @@ NAME = f"{CHAPTER}.ipynb"
 CHECKS = ["ex1-euler-step-check", "ex1-measure-order-check", "ex1-min-blocks-check"]
 
 
+ENV = dict(os.environ, COURSE_CELL_TIMEOUT="10")
+
+
+def course_command(course: Path, *args: str) -> list[str]:
+    # the book's own course.py, writing into a course folder of the test's
+    script = ROOT / "course" / "course.py"
+    return [sys.executable, str(script), "--course", str(course), *args]
+
+
 def run_course(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, BOOK_ROOT=str(ROOT), COURSE_CELL_TIMEOUT="10")
     result = subprocess.run(
-        [sys.executable, str(course / "course.py"), *args],
+        course_command(course, *args),
         capture_output=True,
         text=True,
-        env=env,
+        env=ENV,
         timeout=1200,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
+
+
+def book_course_files() -> dict[str, float]:
+    """Every file under the book's course/ folder, with its modification time."""
+    return {
+        str(p): p.stat().st_mtime
+        for p in (ROOT / "course").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def solution_cells(nb):
@@ -117,10 +136,8 @@ def submissions(source: Path, released: Path, folder: Path) -> None:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("course")
-    course = base / "course"
-    course.mkdir()
-    for name in ("course.py", "nbgrader_config.py"):
-        shutil.copy(ROOT / "course" / name, course / name)
+    course = base / "term"  # created by the first command
+    book_before = book_course_files()
     run_course(course, "release", CHAPTER)
     source = course / "source" / CHAPTER / NAME
     released = course / "release" / CHAPTER / NAME
@@ -131,7 +148,13 @@ def graded(tmp_path_factory):
     scores = {}
     for row in rows:
         scores.setdefault(row["student"], {})[row["exercise"]] = row
-    return {"course": course, "scores": scores, "rows": rows, "folder": folder}
+    return {
+        "course": course,
+        "scores": scores,
+        "rows": rows,
+        "folder": folder,
+        "book_before": book_before,
+    }
 
 
 def total(graded, student):
@@ -203,6 +226,12 @@ def test_feedback_is_written(graded):
     assert any(feedback.glob("*.html"))
 
 
+def test_the_book_is_only_read(graded):
+    assert book_course_files() == graded["book_before"], (
+        "grading wrote into the book's course/ folder instead of the course folder"
+    )
+
+
 def test_regrading_gives_the_same_scores_and_keeps_the_others(graded, tmp_path):
     course = graded["course"]
     again = tmp_path / "again"
@@ -210,9 +239,10 @@ def test_regrading_gives_the_same_scores_and_keeps_the_others(graded, tmp_path):
         shutil.copytree(graded["folder"] / student, again / student)
     run_course(course, "autograde", CHAPTER, str(again))
     rows = list(csv.DictReader((course / "grades" / f"{CHAPTER}.csv").open()))
+    assert len(rows) == len(graded["rows"]), "a partial regrade dropped students"
     for row in rows:
         first = graded["scores"][row["student"]][row["exercise"]]
-        assert row["score"] == first["score"], row
+        assert (row["score"], row["reason"]) == (first["score"], first["reason"]), row
     # the gradebook still holds every earlier student
     from nbgrader.api import Gradebook
 
@@ -220,3 +250,36 @@ def test_regrading_gives_the_same_scores_and_keeps_the_others(graded, tmp_path):
         graded_students = {s.student.id for s in gb.assignment_submissions(CHAPTER)}
     assert {"full", "blank", "raises", "renamed"} <= graded_students
     assert "malformed" not in graded_students
+
+
+def test_a_run_killed_mid_class_loses_nothing_when_run_again(graded, tmp_path):
+    course = graded["course"]
+    late = tmp_path / "late"
+    twins = {"late_full": "full", "late_raises": "raises", "late_blank": "blank"}
+    for twin, student in twins.items():
+        shutil.copytree(graded["folder"] / student, late / twin)
+    grading = subprocess.Popen(
+        course_command(course, "autograde", CHAPTER, str(late)),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    first = course / "grades" / CHAPTER / "late_blank.json"  # graded first (sorted)
+    deadline = time.monotonic() + 300
+    while not first.exists() and grading.poll() is None:
+        assert time.monotonic() < deadline, "the first student was never graded"
+        time.sleep(0.2)
+    os.killpg(grading.pid, signal.SIGKILL)  # as kill -9 of the whole run
+    grading.wait()
+    run_course(course, "autograde", CHAPTER, str(late))
+    rows = list(csv.DictReader((course / "grades" / f"{CHAPTER}.csv").open()))
+    by_student: dict[str, list] = {}
+    for row in rows:
+        by_student.setdefault(row["student"], []).append(row)
+    assert set(graded["scores"]) | set(twins) == set(by_student), "a student was lost"
+    for twin, student in twins.items():
+        assert len(by_student[twin]) == len(CHECKS), f"{twin} has duplicate rows"
+        for row in by_student[twin]:
+            original = graded["scores"][student][row["exercise"]]
+            assert row["score"] == original["score"], (twin, row)
