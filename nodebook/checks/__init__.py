@@ -15,6 +15,7 @@ from nodebook.checks.chapter1 import (
     check_min_stable_blocks,
 )
 from nodebook.checks.chapter2 import (
+    check_crossover_stiffness,
     check_largest_stable_dt,
     check_newton_update,
     check_rk_step,
@@ -50,6 +51,7 @@ __all__ = [
     "CheckFailed",
     "check_adjoint_at_start",
     "check_adjoint_rhs",
+    "check_crossover_stiffness",
     "check_delay_embedding",
     "check_directional_derivative",
     "check_estimate_ab",

@@ -20,7 +20,12 @@ from nodebook.checks._core import (
     _tensor,
 )
 
-__all__ = ["check_largest_stable_dt", "check_newton_update", "check_rk_step"]
+__all__ = [
+    "check_crossover_stiffness",
+    "check_largest_stable_dt",
+    "check_newton_update",
+    "check_rk_step",
+]
 
 
 @_check
@@ -199,4 +204,81 @@ def check_newton_update(newton_update: Callable[..., torch.Tensor]) -> None:
     _passed(
         "newton_update is exact on an affine field and follows Newton's iterates on "
         "Van der Pol."
+    )
+
+
+def _steps_to_cross(ks: tuple[float, ...]) -> dict[float, tuple[int, int]]:
+    """Accepted steps of bosh3 and adaptive backward Euler on diag(-1, -k), per k."""
+    from nodebook.integrate import SolverStats, odeint
+
+    y0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    t = torch.tensor([0.0, 2.0], dtype=torch.float64)
+    steps = {}
+    for k in ks:
+        A = torch.diag(torch.tensor([-1.0, -float(k)], dtype=torch.float64))
+        counts = []
+        for method in ("bosh3", "adaptive_backward_euler"):
+            stats = SolverStats()
+            odeint(
+                lambda s, y, A=A: A @ y,
+                y0,
+                t,
+                method=method,
+                rtol=1e-2,
+                atol=1e-5,
+                stats=stats,
+            )
+            counts.append(stats.n_accepted)
+        steps[k] = (counts[0], counts[1])
+    return steps
+
+
+@_check
+def check_crossover_stiffness(
+    crossover_stiffness: Callable[[tuple[float, ...]], float | None],
+) -> None:
+    """Exercise 2.4: the smallest stiffness at which the implicit solver takes fewer steps.
+
+    The learner runs the experiment; the check runs the same one (bosh3 and adaptive
+    backward Euler at rtol 1e-2, atol 1e-5 on ``diag(-1, -k)`` to ``T = 2``) on two
+    lists of ``k``: one where backward Euler starts to win, one where it never does.
+    """
+    __tracebackhide__ = True
+    for ks in ((10.0, 30.0, 100.0, 300.0, 1000.0), (3.0, 10.0, 30.0)):
+        got = _call(crossover_stiffness, "crossover_stiffness", ks)
+        steps = _steps_to_cross(ks)
+        wins = [k for k in ks if steps[k][1] < steps[k][0]]
+        want = wins[0] if wins else None
+        table = ", ".join(f"k = {k:g}: {b} vs {e}" for k, (b, e) in steps.items())
+        seen = f" (accepted steps, bosh3 vs backward Euler: {table})"
+        if want is None:
+            if got is not None:
+                _fail(
+                    f"on ks = {ks} backward Euler never takes fewer steps, so "
+                    f"crossover_stiffness should return None, got {got!r}.{seen}"
+                )
+            continue
+        if got is None:
+            _fail(
+                f"on ks = {ks} crossover_stiffness returned None, but backward Euler "
+                f"takes fewer steps from k = {want:g}.{seen}"
+            )
+        k_got = _number(got, f"crossover_stiffness({ks})")
+        if k_got != want:
+            hint = ""
+            if k_got == wins[-1]:
+                hint = " That is the largest such k: return the smallest."
+            elif k_got in ks and steps[k_got][1] > steps[k_got][0]:
+                hint = (
+                    " There backward Euler takes more steps: is the comparison flipped?"
+                )
+            elif k_got == ks.index(want):
+                hint = " That is the position in ks: return the stiffness itself."
+            _fail(
+                f"on ks = {ks} crossover_stiffness returned {k_got:g}, expected "
+                f"{want:g}.{hint}{seen}"
+            )
+    _passed(
+        "crossover_stiffness finds where backward Euler starts to take fewer steps, "
+        "and returns None where it never does."
     )

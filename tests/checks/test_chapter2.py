@@ -12,6 +12,7 @@ from nodebook.checks import CheckFailed
 rk_step_from_tableau = solution(2, "rk_step_from_tableau")
 largest_stable_dt = solution(2, "largest_stable_dt")
 newton_update = solution(2, "newton_update")
+crossover_stiffness = solution(2, "crossover_stiffness")
 
 
 def _rk_tensors(f, t, y, dt, a, b, c):
@@ -53,6 +54,53 @@ def _newton(f, jac, t1, y_n, dt, z, *, t=None, at=None, sign=1.0):
     )
     G = z - y_n - dt * f(t1 if t is None else t, z)
     return z - torch.linalg.solve(J, G)
+
+
+def _crossover(ks, *, rule=min, flip=False, dtype=torch.float64, tol=(1e-2, 1e-5)):
+    """The experiment with one thing changed: which k is returned, the comparison,
+    the dtype or the tolerances."""
+    y0 = torch.tensor([1.0, 1.0], dtype=dtype)
+    t = torch.tensor([0.0, 2.0], dtype=dtype)
+    wins = []
+    for k in ks:
+        rates = torch.tensor([-1.0, -float(k)], dtype=dtype)
+        steps = []
+        for method in ("bosh3", "adaptive_backward_euler"):
+            stats = nb.SolverStats()
+            nb.odeint(
+                lambda s, y, r=rates: r * y,
+                y0,
+                t,
+                method=method,
+                rtol=tol[0],
+                atol=tol[1],
+                stats=stats,
+            )
+            steps.append(stats.n_accepted)
+        if (steps[1] > steps[0]) if flip else (steps[1] < steps[0]):
+            wins.append(k)
+    return rule(wins) if wins else None
+
+
+def _crossover_all_counts(ks):
+    # every count first, then the smallest winning k, returned as a NumPy number
+    counts = {}
+    for k in ks:
+        A = torch.from_numpy(np.diag([-1.0, -float(k)]))
+        for method in ("bosh3", "adaptive_backward_euler"):
+            stats = nb.SolverStats()
+            nb.odeint(
+                lambda s, y, A=A: A @ y,
+                torch.ones(2, dtype=torch.float64),
+                torch.tensor([0.0, 2.0], dtype=torch.float64),
+                method=method,
+                rtol=1e-2,
+                atol=1e-5,
+                stats=stats,
+            )
+            counts[k, method] = stats.n_accepted
+    wins = [k for k in ks if counts[k, "adaptive_backward_euler"] < counts[k, "bosh3"]]
+    return np.float64(min(wins)) if wins else None
 
 
 WRONG = {
@@ -102,6 +150,17 @@ WRONG = {
             "raised",
         ),
     ],
+    "check_crossover_stiffness": [
+        (lambda ks: _crossover(ks, rule=max), "largest"),
+        (lambda ks: _crossover(ks, flip=True), "flipped"),
+        (lambda ks: _crossover(ks, tol=(1e-3, 1e-6)), "expected"),
+        (lambda ks: _crossover(ks) or ks[-1], "should return None"),
+        (
+            lambda ks: None if _crossover(ks) is None else ks.index(_crossover(ks)),
+            "position",
+        ),
+        (lambda ks: [k for k in ks if k >= (_crossover(ks) or 1e9)], "number"),
+    ],
 }
 
 RIGHT = {
@@ -111,6 +170,11 @@ RIGHT = {
         _stable_dt_bisection,
         lambda A: np.float64(largest_stable_dt(A)),
         lambda A: torch.tensor(largest_stable_dt(A)),
+    ],
+    "check_crossover_stiffness": [
+        crossover_stiffness,
+        _crossover,
+        _crossover_all_counts,
     ],
     "check_newton_update": [
         newton_update,
