@@ -10,7 +10,15 @@ import nodebook as nb
 from nodebook.checks import CheckFailed
 
 CHECKS = sorted(n for n in dir(nb.checks) if n.startswith("check_"))
-TABLES = [importlib.import_module(f"test_chapter{n}") for n in range(1, 8)]
+TABLES = [importlib.import_module(f"answers_chapter{n}") for n in range(1, 8)]
+
+
+def test_learner_error_names_their_line():
+    def broken(f, t, y, dt):
+        return y + dt * undefined_name  # noqa: F821
+
+    with pytest.raises(CheckFailed, match="NameError: name 'undefined_name'"):
+        nb.checks.check_euler_step(broken)
 
 
 def test_check_failed_is_an_assertion_error():
