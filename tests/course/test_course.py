@@ -283,3 +283,25 @@ def test_a_run_killed_mid_class_loses_nothing_when_run_again(graded, tmp_path):
         for row in by_student[twin]:
             original = graded["scores"][student][row["exercise"]]
             assert row["score"] == original["score"], (twin, row)
+
+
+@pytest.mark.parametrize("chapter", ["02_solvers_and_stiffness"])
+def test_every_exercise_of_another_chapter_grades(chapter, tmp_path):
+    # the reference solutions score every point, the released notebook none, with the
+    # course's cell time limit (chapter 2 has an experiment among its exercises)
+    course = tmp_path / "term"
+    run_course(course, "release", chapter)
+    source = nbformat.read(course / "source" / chapter / f"{chapter}.ipynb", 4)
+    released = nbformat.read(course / "release" / chapter / f"{chapter}.ipynb", 4)
+    folder = tmp_path / "submissions"
+    for student, nb in (("full", source), ("blank", released)):
+        (folder / student).mkdir(parents=True)
+        nbformat.write(nb, folder / student / f"{chapter}.ipynb")
+    run_course(course, "autograde", chapter, str(folder))
+    rows = list(csv.DictReader((course / "grades" / f"{chapter}.csv").open()))
+    checks = {c.metadata["nbgrader"]["grade_id"] for c in check_cells(source)}
+    for student, expected in (("full", 1.0), ("blank", 0.0)):
+        mine = {r["exercise"]: r for r in rows if r["student"] == student}
+        assert set(mine) == checks, (student, sorted(mine))
+        for row in mine.values():
+            assert float(row["score"]) == expected, row
