@@ -201,10 +201,7 @@ def check_newton_update(newton_update: Callable[..., torch.Tensor]) -> None:
         z = _call(newton_update, "newton_update", f_vdp, jac_vdp, t1, y_n, dt, z)
         z = _tensor(z, "newton_update(...) on Van der Pol", y_n)
     _close(z, want, "eight Newton updates on Van der Pol (mu = 10)", 1e-8, 1e-10)
-    _passed(
-        "newton_update is exact on an affine field and follows Newton's iterates on "
-        "Van der Pol."
-    )
+    _passed("newton_update is exact on an affine field and Newton's on Van der Pol.")
 
 
 def _steps_to_cross(ks: tuple[float, ...]) -> dict[float, tuple[int, int]]:
@@ -278,7 +275,4 @@ def check_crossover_stiffness(
                 f"on ks = {ks} crossover_stiffness returned {k_got:g}, expected "
                 f"{want:g}.{hint}{seen}"
             )
-    _passed(
-        "crossover_stiffness finds where backward Euler starts to take fewer steps, "
-        "and returns None where it never does."
-    )
+    _passed("crossover_stiffness finds the first k where backward Euler wins, or None.")

@@ -140,8 +140,7 @@ def check_rk4_step_backward(rk4_step_backward: Callable[..., torch.Tensor]) -> N
         )
     _close(got, want, "ybar_n", rtol=1e-9, atol=1e-11)
     _passed(
-        "rk4_step_backward matches autograd through one RK4 step of a "
-        "time-dependent field."
+        "rk4_step_backward matches autograd through an RK4 step of a field f(t, y)."
     )
 
 

@@ -36,4 +36,7 @@ def test_wrong_answers_fail_with_a_message_naming_the_mistake(check, answer, mes
 def test_right_answers_pass(check, answer, capsys):
     run, answer = _run(check, answer)
     run(answer)
-    assert capsys.readouterr().out.startswith("\N{CHECK MARK}")
+    out = capsys.readouterr().out
+    assert out.startswith("\N{CHECK MARK}"), out
+    # the page's output box shows about 78 characters before it scrolls sideways
+    assert len(out.splitlines()[0]) <= 78, f"the pass line overflows the page: {out}"
